@@ -1,0 +1,183 @@
+"""The one place that speaks HTTP, through ``requests``.
+
+It sends exactly one request (no retries, no redirects), reads at most
+``max_bytes`` of body within the timeout, and turns every transport failure
+into a :class:`NetworkError` created *outside* the ``except`` block, so that
+the error has no ``__context__`` leading back to the ``requests`` objects that
+carry the Authorization header.
+"""
+
+from __future__ import annotations
+
+import errno
+import time
+from typing import Any
+
+import attrs
+import requests
+import requests.adapters
+from urllib3.exceptions import ReadTimeoutError
+
+from claude_usage._secret import BearerAuth, SecretToken
+from claude_usage.errors import (
+    ClaudeUsageError,
+    NetworkError,
+    NetworkTimeoutError,
+    ResponseTooLargeError,
+)
+
+__all__ = ["Reply", "new_session", "send"]
+
+_CHUNK = 64 * 1024
+
+
+@attrs.frozen
+class Reply:
+    """What came back: status, the few headers we use, and the body."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def new_session() -> requests.Session:
+    """A session that never retries; proxies and CA settings come from the
+    environment as ``requests`` reads them."""
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+_KEPT_HEADERS = ("content-type", "content-length", "retry-after", "location", "request-id")
+
+
+def send(
+    session: requests.Session,
+    url: str,
+    token: SecretToken,
+    *,
+    headers: dict[str, str],
+    timeout: float,
+    verify: bool | str,
+    max_bytes: int,
+) -> Reply:
+    """GET ``url`` once and return the reply; raise a typed error on failure."""
+    host = _host_of(url)
+    deadline = time.monotonic() + timeout
+    error: ClaudeUsageError | None = None
+    response: requests.Response | None = None
+    try:
+        response = session.get(
+            url,
+            headers=headers,
+            auth=BearerAuth(token),
+            timeout=(timeout, timeout),
+            allow_redirects=False,
+            stream=True,
+            verify=verify,
+        )
+    except requests.exceptions.Timeout:
+        error = NetworkTimeoutError(f"{host} did not answer within {timeout:g} s")
+    except requests.exceptions.SSLError as exc:
+        error = NetworkError(
+            f"TLS connection to {host} failed ({_reason(exc)}); if a proxy re-signs TLS, "
+            "point CLAUDE_USAGE_CA_BUNDLE at its CA certificate"
+        )
+    except requests.exceptions.ProxyError as exc:
+        error = NetworkError(f"the proxy for {host} failed ({_reason(exc)}); check HTTPS_PROXY / NO_PROXY")
+    except requests.exceptions.ConnectionError as exc:
+        error = NetworkError(f"could not connect to {host} ({_reason(exc)})")
+    except requests.exceptions.RequestException as exc:
+        error = NetworkError(f"request to {host} failed ({type(exc).__name__})")
+    if error is not None or response is None:
+        raise error or NetworkError(f"request to {host} failed")
+
+    try:
+        body = _read_body(response, host, max_bytes, deadline, timeout)
+        kept = {name: response.headers[name] for name in _KEPT_HEADERS if name in response.headers}
+        status = response.status_code
+    finally:
+        response.close()
+    return Reply(status=status, headers=kept, body=body)
+
+
+def _read_body(response: requests.Response, host: str, max_bytes: int, deadline: float, timeout: float) -> bytes:
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise ResponseTooLargeError(
+            f"the response from {host} is {int(declared)} bytes, over the {max_bytes} byte limit; not read"
+        )
+    chunks: list[bytes] = []
+    size = 0
+    error: ClaudeUsageError | None = None
+    try:
+        for chunk in response.iter_content(_CHUNK):
+            size += len(chunk)
+            if size > max_bytes:
+                error = ResponseTooLargeError(
+                    f"the response from {host} exceeded the {max_bytes} byte limit; reading stopped"
+                )
+                break
+            chunks.append(chunk)
+            if time.monotonic() > deadline:
+                error = NetworkTimeoutError(f"{host} did not send its whole answer within {timeout:g} s")
+                break
+    except requests.exceptions.ConnectionError as exc:
+        if any(isinstance(arg, ReadTimeoutError) for arg in exc.args):
+            error = NetworkTimeoutError(f"{host} stopped sending its answer for {timeout:g} s")
+        else:
+            error = NetworkError(f"the connection to {host} broke while reading the answer ({_reason(exc)})")
+    except requests.exceptions.ChunkedEncodingError as exc:
+        error = NetworkError(f"the answer from {host} was cut short or garbled ({_reason(exc)})")
+    except requests.exceptions.ContentDecodingError:
+        error = NetworkError(f"the answer from {host} could not be decompressed")
+    except requests.exceptions.RequestException as exc:
+        error = NetworkError(f"reading the answer from {host} failed ({type(exc).__name__})")
+    if error is not None:
+        raise error
+    return b"".join(chunks)
+
+
+_ERRNO_TEXT = {
+    errno.ECONNREFUSED: "connection refused",
+    errno.ECONNRESET: "connection reset",
+    errno.ETIMEDOUT: "timed out",
+    errno.EHOSTUNREACH: "host unreachable",
+    errno.ENETUNREACH: "network unreachable",
+}
+
+
+def _reason(exc: BaseException) -> str:
+    """A short human reason from the chain of causes ``requests`` wraps."""
+    seen: set[int] = set()
+    pending: list[Any] = [exc]
+    while pending:
+        current = pending.pop(0)
+        if id(current) in seen or not isinstance(current, BaseException):
+            continue
+        seen.add(id(current))
+        code = getattr(current, "errno", None)
+        if code in _ERRNO_TEXT:
+            return _ERRNO_TEXT[code]
+        name = type(current).__name__
+        if name == "NameResolutionError" or "Name or service not known" in str(current):
+            return "the host name could not be resolved"
+        if name == "SSLCertVerificationError":
+            return "certificate verify failed: " + str(getattr(current, "verify_message", "")).strip()
+        if name in ("IncompleteRead", "InvalidChunkLength"):
+            return "connection closed before the whole answer arrived"
+        if isinstance(current, ConnectionResetError):
+            return "connection reset"
+        if name == "RemoteDisconnected":
+            return "the server closed the connection without answering"
+        pending.extend([*current.args, current.__cause__, current.__context__])
+    return type(exc).__name__
+
+
+def _host_of(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return parts.netloc or url

@@ -1,0 +1,106 @@
+"""The public entry points: :func:`get_usage` and :func:`load_credentials`."""
+
+from __future__ import annotations
+
+import logging
+
+from claude_usage._frames import detached
+from claude_usage.backend import CredentialBackend
+from claude_usage.client import UsageClient
+from claude_usage.credentials import Credentials
+from claude_usage.errors import ClaudeUsageError, CredentialsNotFoundError, InvalidCredentialsError
+from claude_usage.models import UsageData
+
+__all__ = ["get_usage", "load_credentials", "select_and_load"]
+
+log = logging.getLogger("claude_usage")
+
+
+def _read(backend: CredentialBackend) -> Credentials:
+    name = backend.name or type(backend).__name__
+    try:
+        credentials = backend.read_credentials()
+    except ClaudeUsageError:
+        raise
+    except Exception as exc:
+        # A third-party backend's own exception: its text could hold anything,
+        # so only its type is reported.
+        failure = type(exc).__name__
+    else:
+        if not isinstance(credentials, Credentials):
+            raise InvalidCredentialsError(
+                f"credential backend {name!r} returned {type(credentials).__name__}, not Credentials"
+            )
+        log.debug("credentials read by the %r backend", name)
+        return credentials
+    raise InvalidCredentialsError(f"credential backend {name!r} failed unexpectedly ({failure})")
+
+
+def select_and_load(
+    backend: CredentialBackend | str | None = None, *, config_dir: str | None = None
+) -> tuple[CredentialBackend, Credentials]:
+    """Choose a backend as :func:`get_usage` does and read its credentials.
+
+    An explicit choice (an instance, a name, or ``CLAUDE_USAGE_BACKEND``) is
+    used alone. Otherwise the viable backends are tried in priority order,
+    moving on only when one finds no credentials (the Keychain first, then
+    the file, on macOS); any other error stops the search.
+    """
+    from claude_usage import _registry
+
+    if isinstance(backend, CredentialBackend):
+        return backend, _read(backend)
+    name = _registry.explicit_choice(backend)
+    if name is not None:
+        chosen = _registry.resolve_explicit(name, config_dir)
+        return chosen, _read(chosen)
+    missing: list[CredentialsNotFoundError] = []
+    for candidate in _registry.candidates(config_dir):
+        log.debug("trying the %r credential backend", candidate.name)
+        try:
+            return candidate, _read(candidate)
+        except CredentialsNotFoundError as exc:
+            missing.append(exc)
+    raise _registry.combine_not_found(missing)
+
+
+@detached
+def load_credentials(
+    backend: CredentialBackend | str | None = None, *, config_dir: str | None = None
+) -> Credentials:
+    """Read credentials the way :func:`get_usage` would, without a request.
+
+    The result holds the token: use it for one request and drop it.
+    """
+    return select_and_load(backend, config_dir=config_dir)[1]
+
+
+@detached
+def get_usage(
+    backend: CredentialBackend | str | None = None,
+    *,
+    config_dir: str | None = None,
+    base_url: str | None = None,
+    timeout: float | None = None,
+    user_agent: str | None = None,
+    ca_bundle: str | None = None,
+    client: UsageClient | None = None,
+) -> UsageData:
+    """Read the stored Claude Code token, ask the usage endpoint, return the data.
+
+    ``backend`` is a :class:`CredentialBackend` instance or the name of an
+    installed one; without it ``CLAUDE_USAGE_BACKEND`` or the best backend
+    for this platform is used. ``config_dir`` reads another Claude Code
+    profile, as ``CLAUDE_CONFIG_DIR`` would, without touching the
+    environment. ``base_url``, ``timeout``, ``user_agent`` and ``ca_bundle``
+    override ``CLAUDE_USAGE_BASE_URL``, ``CLAUDE_USAGE_TIMEOUT``,
+    ``CLAUDE_USAGE_USER_AGENT`` and ``CLAUDE_USAGE_CA_BUNDLE``; pass
+    ``client`` instead to reuse one connection across calls.
+
+    One request, no retries. Every failure is a :class:`ClaudeUsageError`
+    whose traceback and chained exceptions hold nothing of the token.
+    """
+    if client is not None:
+        return client.fetch(select_and_load(backend, config_dir=config_dir)[1])
+    with UsageClient(base_url=base_url, timeout=timeout, user_agent=user_agent, ca_bundle=ca_bundle) as own:
+        return own.fetch(select_and_load(backend, config_dir=config_dir)[1])

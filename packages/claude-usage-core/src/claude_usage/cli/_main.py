@@ -1,0 +1,258 @@
+"""Argument parsing, dispatch, and the rule that errors are one line.
+
+Every :class:`ClaudeUsageError` becomes ``claude-usage: error: <message>`` on
+stderr and its documented exit code; anything else is a bug, reported in one
+line too (``-v`` adds the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from claude_usage._version import __version__
+from claude_usage.cli import _exit
+from claude_usage.errors import ClaudeUsageError
+
+PROG = "claude-usage"
+
+EXIT_CODES_HELP = """\
+exit codes:
+  0   success
+  1   (check) the window is at or over the threshold
+  2   usage error: bad option or configuration
+  3   credentials problem: not found, invalid, expired, or no backend
+  4   rejected by the API (401 invalid token, 403 missing scope)
+  5   rate limited (429)
+  6   network, server (5xx) or response-format problem
+  70  internal error in claude-usage (please report it)
+"""
+
+ENVIRONMENT_HELP = """\
+environment:
+  CLAUDE_USAGE_BACKEND     credential backend to use (as --backend)
+  CLAUDE_CONFIG_DIR        Claude Code profile directory, as Claude Code reads it
+  CLAUDE_CODE_OAUTH_TOKEN  a bare token (the env backend; usually inference-only)
+  CLAUDE_USAGE_BASE_URL    API base URL (https, or http to a loopback host)
+  CLAUDE_USAGE_TIMEOUT     request timeout in seconds (default 10)
+  CLAUDE_USAGE_USER_AGENT  User-Agent header (default claude-code/<version> ...)
+  CLAUDE_USAGE_CA_BUNDLE   CA certificates to trust for TLS
+  NO_COLOR                 disable colour
+"""
+
+
+def _common(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """Options accepted before and after the command name.
+
+    Sub-parsers use SUPPRESS defaults so that an option given before the
+    command is not reset by the sub-parser's default.
+    """
+
+    def default(value: Any) -> Any:
+        return value if top else argparse.SUPPRESS
+
+    group = parser.add_argument_group("common options")
+    group.add_argument("--json", action="store_true", default=default(False), help="print JSON instead of text")
+    group.add_argument(
+        "--backend",
+        metavar="NAME",
+        default=default(None),
+        help="credential backend to use (see `claude-usage backends`); overrides CLAUDE_USAGE_BACKEND",
+    )
+    group.add_argument(
+        "--config-dir",
+        metavar="DIR",
+        default=default(None),
+        help="read this Claude Code profile (as CLAUDE_CONFIG_DIR would) without changing the environment",
+    )
+    group.add_argument(
+        "--timeout", metavar="SECONDS", type=float, default=default(None), help="request timeout in seconds"
+    )
+    group.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default=default("auto"),
+        help="colour the output (auto: on a terminal, unless NO_COLOR is set)",
+    )
+    group.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=default(0),
+        help="log what happens to stderr (-vv adds HTTP details); never logs the token",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Show how much of your Claude Pro/Max 5-hour and 7-day limits you have used.",
+        epilog=EXIT_CODES_HELP + "\n" + ENVIRONMENT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _common(parser, top=True)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, help_text, description in (
+        ("show", "show usage per window (the default)", "Show usage per window, the limits and extra usage."),
+        (
+            "backends",
+            "list the credential backends and which one would be used",
+            "List installed credential backends, their priority or why each is unavailable here, "
+            "and which one would be used. Never reads or prints a token.",
+        ),
+    ):
+        sub = commands.add_parser(
+            name,
+            help=help_text,
+            description=description,
+            epilog=EXIT_CODES_HELP,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        _common(sub, top=False)
+    return parser
+
+
+def _use_colour(choice: str) -> bool:
+    if choice != "auto":
+        return choice == "always"
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return sys.stdout.isatty()
+
+
+def _configure_logging(verbosity: int) -> None:
+    if verbosity <= 0:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(f"{PROG}: %(levelname)s %(name)s: %(message)s"))
+    logging.getLogger().addHandler(handler)
+    logging.getLogger("claude_usage").setLevel(logging.DEBUG)
+    if verbosity >= 2:
+        logging.getLogger("urllib3").setLevel(logging.DEBUG)
+
+
+def _print(text: str) -> None:
+    sys.stdout.write(text + "\n")
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from claude_usage.api import get_usage
+
+    usage = get_usage(args.backend, config_dir=args.config_dir, timeout=args.timeout)
+    if args.json:
+        from claude_usage._convert import unstructure_usage
+
+        _print(json.dumps(unstructure_usage(usage), indent=2))
+    else:
+        from claude_usage.cli._render import Style, render_usage
+
+        width = shutil.get_terminal_size((80, 24)).columns
+        _print(render_usage(usage, style=Style(_use_colour(args.color)), width=width))
+    return _exit.OK
+
+
+def cmd_backends(args: argparse.Namespace) -> int:
+    from claude_usage import _registry
+
+    statuses = _registry.backend_statuses(args.config_dir)
+    explicit = _registry.explicit_choice(args.backend)
+    if explicit is not None:
+        chosen = explicit if any(s.name == explicit and s.priority is not None for s in statuses) else None
+    else:
+        viable = sorted((s for s in statuses if s.automatic), key=lambda s: (-(s.priority or 0), s.name))
+        chosen = viable[0].name if viable else None
+    if args.json:
+        document = {
+            "backends": [
+                {
+                    "name": s.name,
+                    "origin": s.origin,
+                    "priority": s.priority,
+                    "available": s.priority is not None,
+                    "automatic": s.automatic,
+                    "reason": s.reason,
+                    "description": s.description,
+                }
+                for s in statuses
+            ],
+            "selected": chosen,
+            "explicit": explicit,
+        }
+        _print(json.dumps(document, indent=2))
+        return _exit.OK
+    if not statuses:
+        _print(f"No credential backend is installed. {_registry.INSTALL_HINT}.")
+        return _exit.OK
+    name_width = max(len(s.name) for s in statuses)
+    for status in statuses:
+        if status.priority is None:
+            state = f"unavailable: {status.reason}"
+        elif status.automatic:
+            state = f"priority {status.priority:g}"
+        else:
+            state = "available by name only"
+        mark = "*" if status.name == chosen else " "
+        _print(f"{mark} {status.name:<{name_width}}  {state}  [{status.origin}]")
+        if status.description:
+            _print(f"  {'':<{name_width}}  {status.description}")
+    if explicit is not None and chosen is None:
+        _print(f"\nThe backend asked for, {explicit!r}, cannot be used.")
+    elif chosen is None:
+        _print("\nNo backend can be chosen automatically here.")
+    else:
+        how = "chosen explicitly" if explicit else "highest priority"
+        _print(f"\n* would be used: {chosen} ({how})")
+    return _exit.OK
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "show": cmd_show,
+    "backends": cmd_backends,
+}
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args.verbose)
+    handler = COMMANDS[args.command or "show"]
+    try:
+        return handler(args)
+    except ClaudeUsageError as error:
+        sys.stderr.write(f"{PROG}: error: {_one_line(str(error))}\n")
+        return _exit.exit_code_for(error)
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{PROG}: interrupted\n")
+        return _exit.INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`claude-usage | head`): not an error worth a line.
+        _silence_stdout()
+        return _exit.OK
+    except Exception as error:  # a bug: still one line, never a traceback unless asked
+        sys.stderr.write(
+            f"{PROG}: internal error: {type(error).__name__}; please report it (run with -v for details)\n"
+        )
+        if args.verbose:
+            import traceback
+
+            traceback.print_exception(error, file=sys.stderr)
+        return _exit.INTERNAL
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()) or "unknown error"
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except OSError:
+        pass

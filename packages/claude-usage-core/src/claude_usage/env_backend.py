@@ -1,0 +1,41 @@
+"""The ``env`` backend: the token in ``CLAUDE_CODE_OAUTH_TOKEN``.
+
+Claude Code prefers this variable over any stored credentials, so this
+backend has the highest priority whenever it is set. Such tokens usually come
+from ``claude setup-token`` and are inference-only: the usage endpoint then
+answers 403, and the error says why.
+"""
+
+from __future__ import annotations
+
+import os
+
+from claude_usage.backend import CredentialBackend
+from claude_usage.credentials import Credentials
+from claude_usage.errors import BackendUnavailable, CredentialsNotFoundError
+
+__all__ = ["ENV_VAR", "EnvBackend"]
+
+ENV_VAR = "CLAUDE_CODE_OAUTH_TOKEN"
+
+
+class EnvBackend(CredentialBackend):
+    """The token in the CLAUDE_CODE_OAUTH_TOKEN environment variable."""
+
+    name = "env"
+
+    def priority(self) -> float:
+        if self.config_dir is not None:
+            raise BackendUnavailable(
+                f"{ENV_VAR} belongs to no profile, and a profile (config_dir) was asked for"
+            )
+        if not os.environ.get(ENV_VAR, "").strip():
+            raise BackendUnavailable(f"{ENV_VAR} is not set")
+        return 100.0
+
+    def read_credentials(self) -> Credentials:
+        value = os.environ.get(ENV_VAR, "").strip()
+        if not value:
+            raise CredentialsNotFoundError(f"{ENV_VAR} is not set or empty")
+        # The variable carries a bare token: no expiry, no scopes known.
+        return Credentials(access_token=value)

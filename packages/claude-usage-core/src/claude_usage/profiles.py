@@ -1,0 +1,53 @@
+"""Which Claude Code profile a backend reads, decided as Claude Code decides.
+
+Claude Code takes ``CLAUDE_CONFIG_DIR`` (and, in newer builds,
+``CLAUDE_SECURESTORAGE_CONFIG_DIR`` for where credentials live) as literal
+strings: no ``~`` expansion, no trailing-slash stripping, no resolving. An
+empty variable counts as unset. Backends must do the same, or a user with two
+profiles sees the other account's numbers.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+__all__ = [
+    "CONFIG_DIR_ENV",
+    "CREDENTIALS_FILENAME",
+    "SECURESTORAGE_DIR_ENV",
+    "credentials_path",
+    "default_config_dir",
+    "storage_dir",
+]
+
+CONFIG_DIR_ENV = "CLAUDE_CONFIG_DIR"
+SECURESTORAGE_DIR_ENV = "CLAUDE_SECURESTORAGE_CONFIG_DIR"
+CREDENTIALS_FILENAME = ".credentials.json"
+
+
+def storage_dir(config_dir: str | None = None, environ: Mapping[str, str] | None = None) -> str | None:
+    """The literal directory string that selects the credentials, or ``None``
+    for Claude Code's default profile.
+
+    An explicit ``config_dir`` stands for ``CLAUDE_CONFIG_DIR=config_dir`` in
+    a clean environment: it wins over both variables, because the caller
+    asked for that profile and not for whatever the environment points at.
+    """
+    if config_dir is not None:
+        return config_dir or None
+    env = os.environ if environ is None else environ
+    return env.get(SECURESTORAGE_DIR_ENV) or env.get(CONFIG_DIR_ENV) or None
+
+
+def default_config_dir() -> Path:
+    """``~/.claude``, Claude Code's directory when no variable is set."""
+    return Path.home() / ".claude"
+
+
+def credentials_path(config_dir: str | None = None, environ: Mapping[str, str] | None = None) -> Path:
+    """Where Claude Code keeps ``.credentials.json`` for that profile."""
+    chosen = storage_dir(config_dir, environ)
+    base = default_config_dir() if chosen is None else Path(chosen)
+    return base / CREDENTIALS_FILENAME

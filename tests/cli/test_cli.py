@@ -1,0 +1,227 @@
+"""The ``claude-usage`` command, run as a subprocess against a loopback server."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import support
+from pytest_httpserver import HTTPServer
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@pytest.fixture
+def logged_in(home: Path, token: str) -> Path:
+    """The default profile holds a valid token."""
+    return support.write_credentials(home / ".claude", support.credentials_blob(token))
+
+
+def assert_clean_failure(result: Any, code: int, token: str) -> str:
+    """One line on stderr, the documented code, no traceback, no token."""
+    assert result.returncode == code, (result.returncode, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("claude-usage: error: ")
+    support.assert_no_token(result.stdout + result.stderr, token)
+    line: str = lines[0]
+    return line
+
+
+def test_table_shows_every_window_limit_and_extra_usage(api: HTTPServer, logged_in: Path, token: str) -> None:
+    body = support.load_body("variant_new_keys_over_100.json")
+    support.serve(api, body)
+    result = support.run_cli()
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert not ANSI.search(out), "piped output must not be coloured"
+    assert re.search(r"5-hour .*104\.5%", out) or re.search(r"5-hour .*104%", out)
+    assert re.search(r"7-day .*91%", out)
+    assert "seven_day_cowork" in out  # a window the API added recently still shows
+    assert "weekly, Opus: 100% [critical]" in out
+    binding = [line for line in out.splitlines() if "binding" in line]
+    assert len(binding) == 1 and "Opus" in binding[0]
+    assert "monthly_team: 12%" in out
+    assert "Extra usage: on" in out
+    support.assert_no_token(out + result.stderr, token)
+
+
+def test_json_output_has_the_documented_keys(api: HTTPServer, logged_in: Path, body: dict[str, Any]) -> None:
+    support.serve(api, body)
+    result = support.run_cli("--json")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert set(document) == {"five_hour", "seven_day", "windows", "limits", "extra_usage"}
+    assert document["five_hour"] == {"utilization": 53.0, "resets_at": "2026-07-08T00:49:59.940321+00:00"}
+    assert set(document["windows"]) == {"five_hour", "seven_day"}
+    assert [limit["kind"] for limit in document["limits"]] == ["session", "weekly_all", "weekly_scoped"]
+    assert document["limits"][2]["model"] == "Fable"
+    assert document["limits"][0]["is_active"] is True
+    assert document["extra_usage"]["is_enabled"] is False
+
+
+def test_colour_only_when_asked_or_on_a_terminal(api: HTTPServer, logged_in: Path, body: dict[str, Any]) -> None:
+    support.serve(api, body)
+    support.serve(api, body)
+    coloured = support.run_cli("--color", "always")
+    assert ANSI.search(coloured.stdout)
+    plain = support.run_cli("--color", "never")
+    assert not ANSI.search(plain.stdout)
+    assert ANSI.sub("", coloured.stdout).split() == plain.stdout.split()
+
+
+def test_show_subcommand_and_options_after_it(api: HTTPServer, logged_in: Path, body: dict[str, Any]) -> None:
+    support.serve(api, body)
+    result = support.run_cli("show", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["seven_day"]["utilization"] == 8.0
+
+
+def test_config_dir_reads_another_profile(api: HTTPServer, home: Path, tmp_path: Path, token: str) -> None:
+    other = support.make_token()
+    support.write_credentials(home / ".claude", support.credentials_blob(token))
+    work = tmp_path / "work-profile"
+    support.write_credentials(work, support.credentials_blob(other))
+    support.serve(api, support.load_body("published_domain_2026_07.json"))
+    result = support.run_cli("--config-dir", str(work), "--json")
+    assert result.returncode == 0, result.stderr
+    (request, _), = api.log
+    assert request.headers["Authorization"] == f"Bearer {other}"
+
+
+@pytest.mark.parametrize(
+    ("status", "payload", "headers", "code", "phrase"),
+    [
+        (401, {"type": "error", "error": {"type": "authentication_error", "message": "Invalid bearer token"}}, {}, 4,
+         "log in again"),
+        (403, {"type": "error", "error": {"type": "permission_error",
+                                          "message": "OAuth token does not meet scope requirement user:profile"}},
+         {}, 4, "setup-token"),
+        (429, {"error": {"message": "Rate limited. Please try again later.", "type": "rate_limit_error"}},
+         {"Retry-After": "120"}, 5, "retry in 2 min"),
+        (500, "upstream failure", {}, 6, "server failed (500"),
+        (503, "<html>bad gateway</html>", {"Content-Type": "text/html"}, 6, "server failed (503"),
+        (200, "<!doctype html><html>portal</html>", {"Content-Type": "text/html"}, 6, "HTML"),
+        (200, '{"five_hour": {"utilization": 4', {}, 6, "not valid JSON"),
+        (200, "", {}, 6, "empty body"),
+        (302, "", {"Location": "https://example.invalid/"}, 6, "redirect"),
+    ],
+)
+def test_api_failures_map_to_exit_codes(
+    api: HTTPServer,
+    logged_in: Path,
+    token: str,
+    status: int,
+    payload: Any,
+    headers: dict[str, str],
+    code: int,
+    phrase: str,
+) -> None:
+    support.serve(api, payload, status=status, headers=headers)
+    line = assert_clean_failure(support.run_cli(), code, token)
+    assert phrase in line
+
+
+def test_no_credentials_exit_3(api: HTTPServer, home: Path, token: str) -> None:
+    line = assert_clean_failure(support.run_cli(), 3, token)
+    assert str(home / ".claude" / ".credentials.json") in line
+    assert len(api.log) == 0
+
+
+def test_expired_token_exit_3_without_request(api: HTTPServer, home: Path, token: str) -> None:
+    support.write_credentials(home / ".claude", support.credentials_blob(token, expires_at_ms=support.PAST_MS))
+    line = assert_clean_failure(support.run_cli(), 3, token)
+    assert "expired" in line and "run `claude`" in line
+    assert len(api.log) == 0
+
+
+def test_corrupt_credentials_exit_3_without_echo(api: HTTPServer, home: Path, token: str) -> None:
+    support.write_credentials(home / ".claude", '{"claudeAiOauth": {"accessToken": "' + token + '"')
+    line = assert_clean_failure(support.run_cli(), 3, token)
+    assert "not valid JSON" in line
+
+
+def test_unknown_backend_exit_3_naming_installed(api: HTTPServer, logged_in: Path, token: str) -> None:
+    line = assert_clean_failure(support.run_cli("--backend", "vault"), 3, token)
+    assert "'vault'" in line and "file" in line and "env" in line
+
+
+def test_network_failure_exit_6(logged_in: Path, token: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("CLAUDE_USAGE_BASE_URL", f"http://127.0.0.1:{port}")
+    line = assert_clean_failure(support.run_cli(), 6, token)
+    assert "connection refused" in line
+
+
+def test_plain_http_to_a_remote_host_is_a_usage_error(
+    logged_in: Path, token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLAUDE_USAGE_BASE_URL", "http://api.example.com")
+    line = assert_clean_failure(support.run_cli(), 2, token)
+    assert "refusing plain http://" in line
+
+
+def test_bad_timeout_is_a_usage_error(logged_in: Path, token: str) -> None:
+    assert_clean_failure(support.run_cli("--timeout", "0"), 2, token)
+
+
+def test_unknown_option_exit_2() -> None:
+    result = support.run_cli("--frobnicate")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+
+
+def test_verbose_logs_to_stderr_without_token(api: HTTPServer, logged_in: Path, token: str) -> None:
+    support.serve(api, support.load_body("published_domain_2026_07.json"))
+    result = support.run_cli("-vv", "--json")
+    assert result.returncode == 0
+    assert "GET http://" in result.stderr
+    assert "credentials read by the 'file' backend" in result.stderr
+    support.assert_no_token(result.stdout + result.stderr, token)
+    json.loads(result.stdout)
+
+
+def test_backends_lists_and_marks_the_choice(logged_in: Path, token: str) -> None:
+    result = support.run_cli("backends")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("* file") for line in lines)
+    assert any("env" in line and "CLAUDE_CODE_OAUTH_TOKEN is not set" in line for line in lines)
+    assert any("keychain" in line and "by name only" in line for line in lines)
+    assert "would be used: file" in result.stdout
+    support.assert_no_token(result.stdout + result.stderr, token)
+
+
+def test_backends_json_with_env_token(logged_in: Path, token: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    env_token = support.make_token()
+    monkeypatch.setenv("CLAUDE_CODE_OAUTH_TOKEN", env_token)
+    result = support.run_cli("backends", "--json")
+    document = json.loads(result.stdout)
+    assert document["selected"] == "env"
+    names = {entry["name"]: entry for entry in document["backends"]}
+    assert names["env"]["priority"] > names["file"]["priority"]
+    assert names["keychain"]["automatic"] is False
+    support.assert_no_token(result.stdout, env_token)
+    support.assert_no_token(result.stdout, token)
+
+
+@pytest.mark.parametrize("command", [[], ["show"], ["backends"]])
+def test_help_for_each_command(command: list[str]) -> None:
+    result = support.run_cli(*command, "--help")
+    assert result.returncode == 0
+    assert "usage: claude-usage" in result.stdout
+    assert "exit codes" in result.stdout
+
+
+def test_version() -> None:
+    result = support.run_cli("--version")
+    assert result.returncode == 0
+    assert re.fullmatch(r"claude-usage \d+\.\d+\.\d+\S*\n", result.stdout)

@@ -1,0 +1,158 @@
+"""Fresh virtual environments, as a user or a plugin author would have them.
+
+The tests build our wheels themselves (hatchling, no build isolation) and
+install them with ``--no-index``: third-party wheels come from the wheelhouse
+that tox's ``integration`` env downloads beforehand (``WHEELHOUSE``), so no
+test touches the network.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import venv
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import support
+from pytest_httpserver import HTTPServer
+
+ROOT = Path(__file__).resolve().parents[2]
+WHEELHOUSE = os.environ.get("WHEELHOUSE", "")
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not WHEELHOUSE,
+        reason="needs WHEELHOUSE, the offline wheelhouse `tox -e integration` prepares",
+    ),
+]
+
+
+def build_wheel(project: Path, out: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(out), str(project)],
+        check=True,
+    )
+
+
+class FreshEnv:
+    def __init__(self, path: Path) -> None:
+        venv.EnvBuilder(with_pip=True, clear=True).create(path)
+        self.path = path
+        self.python = path / "bin" / "python"
+
+    def install(self, wheels: Path, *names: str) -> None:
+        subprocess.run(
+            [str(self.python), "-m", "pip", "install", "--quiet", "--no-index",
+             "--find-links", str(wheels), "--find-links", WHEELHOUSE, *names],
+            check=True,
+        )
+
+    def run(self, code: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(self.python), "-c", textwrap.dedent(code)],
+            capture_output=True, text=True, env=env or dict(os.environ), timeout=120, check=False,
+        )
+
+    def cli(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(self.path / "bin" / "claude-usage"), *args],
+            capture_output=True, text=True, env=env or dict(os.environ), timeout=120, check=False,
+        )
+
+
+@pytest.fixture(scope="module")
+def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wheels")
+    for project in ("packages/claude-usage-core", "examples/claude-usage-creds-command"):
+        build_wheel(ROOT / project, out)
+    return out
+
+
+@pytest.fixture
+def core_only(wheels: Path, tmp_path: Path) -> Iterator[FreshEnv]:
+    env = FreshEnv(tmp_path / "venv")
+    env.install(wheels, "claude-usage-core")
+    yield env
+
+
+MY_BACKEND = """
+    from claude_usage import CredentialBackend, Credentials, get_usage
+    import os
+
+    class MyBackend(CredentialBackend):
+        name = "mine"
+        def priority(self):
+            return 1.0
+        def read_credentials(self):
+            return Credentials(access_token=os.environ["MY_SECRET"])
+"""
+
+
+def test_core_alone_explains_what_to_install(core_only: FreshEnv) -> None:
+    listed = core_only.run("import importlib.metadata as m; print(sorted(d.metadata['Name'] for d in m.distributions()))")
+    assert "claude-usage-creds-linux" not in listed.stdout and "claude-usage-core" in listed.stdout
+    result = core_only.run(
+        """
+        from claude_usage import get_usage, NoBackendError
+        try:
+            get_usage()
+        except NoBackendError as error:
+            print(error)
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    message = result.stdout
+    assert "claude-usage-creds-linux" in message and "claude-usage-creds-macos" in message
+    assert "env: CLAUDE_CODE_OAUTH_TOKEN is not set" in message
+    cli = core_only.cli()
+    assert cli.returncode == 3
+    assert "claude-usage-creds-linux" in cli.stderr and "Traceback" not in cli.stderr
+
+
+def test_core_alone_with_own_backend(core_only: FreshEnv, httpserver: HTTPServer, token: str) -> None:
+    support.serve(httpserver, support.load_body("published_domain_2026_07.json"))
+    env = {**os.environ, "MY_SECRET": token, "CLAUDE_USAGE_BASE_URL": httpserver.url_for("/").rstrip("/")}
+    result = core_only.run(MY_BACKEND + "\n    print(get_usage(backend=MyBackend()).five_hour.utilization)", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "53.0"
+    (request, _), = httpserver.log
+    assert request.headers["Authorization"] == f"Bearer {token}"
+
+
+def test_third_party_backend_by_priority_and_by_name(
+    wheels: Path, tmp_path: Path, httpserver: HTTPServer, token: str
+) -> None:
+    env = FreshEnv(tmp_path / "venv")
+    env.install(wheels, "claude-usage-creds-command")
+    vault = tmp_path / "vault.json"
+    vault.write_text(json.dumps(support.credentials_blob(token)))
+    command = f"{env.python} -c \"import sys; sys.stdout.write(open(sys.argv[1]).read())\" {vault}"
+    body = support.load_body("published_domain_2026_07.json")
+    support.serve(httpserver, body)
+    support.serve(httpserver, body)
+    variables = {
+        **os.environ,
+        "CLAUDE_USAGE_TOKEN_COMMAND": command,
+        "CLAUDE_USAGE_BASE_URL": httpserver.url_for("/").rstrip("/"),
+    }
+
+    backends = env.cli("backends", "--json", env=variables)
+    assert backends.returncode == 0, backends.stderr
+    listing = json.loads(backends.stdout)
+    assert listing["selected"] == "command"
+    assert {b["name"] for b in listing["backends"]} == {"env", "command"}
+
+    by_priority = env.run("from claude_usage import get_usage; print(get_usage().seven_day.utilization)", env=variables)
+    assert by_priority.returncode == 0, by_priority.stderr
+    assert by_priority.stdout.strip() == "8.0"
+    by_name = env.cli("--backend", "command", "--json", env=variables)
+    assert by_name.returncode == 0, by_name.stderr
+    assert json.loads(by_name.stdout)["five_hour"]["utilization"] == 53.0
+    assert [request.headers["Authorization"] for request, _ in httpserver.log] == [f"Bearer {token}"] * 2
+    support.assert_no_token(backends.stdout + by_priority.stdout + by_name.stdout + by_name.stderr, token)

@@ -19,8 +19,11 @@ class TestCommandBackend(CredentialBackendContract):
         # The "vault" is a file the command prints; its absence makes the
         # command print nothing.
         self.vault = tmp_path / "vault"
-        script = "import pathlib,sys; p=pathlib.Path(sys.argv[1]); sys.stdout.buffer.write(p.read_bytes() if p.exists() else b'')"
-        monkeypatch.setenv(ENV_VAR, f"{sys.executable} -c \"{script}\" {self.vault}")
+        script = (
+            "import pathlib,sys; p=pathlib.Path(sys.argv[1]); "
+            "sys.stdout.buffer.write(p.read_bytes() if p.exists() else b'')"
+        )
+        monkeypatch.setenv(ENV_VAR, f'{sys.executable} -c "{script}" {self.vault}')
 
     def make_backend(self) -> CredentialBackend:
         return CommandBackend()

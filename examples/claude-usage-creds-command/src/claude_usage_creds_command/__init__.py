@@ -42,9 +42,7 @@ class CommandBackend(CredentialBackend):
             raise CredentialsNotFoundError(f"{ENV_VAR} is not set")
         failure: str | None = None
         try:
-            done = subprocess.run(  # noqa: S603 - the user's own command, without a shell
-                argv, capture_output=True, timeout=TIMEOUT, check=False, stdin=subprocess.DEVNULL
-            )
+            done = subprocess.run(argv, capture_output=True, timeout=TIMEOUT, check=False, stdin=subprocess.DEVNULL)
         except FileNotFoundError:
             failure = f"the token command {argv[0]!r} was not found"
         except subprocess.TimeoutExpired:

@@ -88,7 +88,43 @@ _LAZY: dict[str, str] = {
     "backend_statuses": "claude_usage._registry",
 }
 
-__all__ = sorted([*_LAZY, "__version__"])
+__all__ = [
+    "ApiError",
+    "AuthenticationError",
+    "BackendStatus",
+    "BackendUnavailable",
+    "ClaudeUsageError",
+    "ClientConfig",
+    "ConfigurationError",
+    "CredentialBackend",
+    "Credentials",
+    "CredentialsError",
+    "CredentialsNotFoundError",
+    "ExtraUsage",
+    "InvalidCredentialsError",
+    "Limit",
+    "NetworkError",
+    "NetworkTimeoutError",
+    "NoBackendError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ResponseFormatError",
+    "ResponseTooLargeError",
+    "SecretToken",
+    "ServerError",
+    "TokenExpiredError",
+    "UsageClient",
+    "UsageData",
+    "UsageWindow",
+    "__version__",
+    "backend_names",
+    "backend_statuses",
+    "get_usage",
+    "load_credentials",
+    "parse_claude_code_credentials",
+    "parse_usage",
+    "unstructure_usage",
+]
 
 
 def __getattr__(name: str) -> Any:

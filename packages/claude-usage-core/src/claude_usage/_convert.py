@@ -60,6 +60,9 @@ def _boolean(value: Any, _: object = None) -> bool:
 def _timestamp(value: Any, _: object = None) -> datetime:
     if not isinstance(value, str):
         raise TypeError(f"expected an ISO-8601 string, got {type(value).__name__}")
+    if value.endswith("Z"):
+        # Python 3.10's fromisoformat does not accept the "Z" suffix.
+        value = value[:-1] + "+00:00"
     parsed = datetime.fromisoformat(value)
     if parsed.tzinfo is None:
         # The API always sends an offset; a bare time is read as UTC rather

@@ -17,7 +17,7 @@ from typing import ParamSpec, TypeVar
 
 from claude_usage.errors import ClaudeUsageError
 
-__all__ = ["detached", "detach"]
+__all__ = ["detach", "detached"]
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -149,9 +149,7 @@ def candidates(config_dir: str | None = None) -> Iterator[CredentialBackend]:
 def _no_backend_message(statuses: list[BackendStatus]) -> str:
     if not statuses:
         return f"no credential backend is installed; {INSTALL_HINT}"
-    reasons = "; ".join(
-        f"{status.name}: {status.reason or 'only used when chosen by name'}" for status in statuses
-    )
+    reasons = "; ".join(f"{status.name}: {status.reason or 'only used when chosen by name'}" for status in statuses)
     hint = f"; {INSTALL_HINT}" if all(status.name == "env" for status in statuses) else ""
     return f"no credential backend can be used here ({reasons}){hint}"
 

@@ -13,7 +13,10 @@ used for one request and then nothing refers to it any more.
 
 from __future__ import annotations
 
-from typing import NoReturn, Protocol
+from typing import TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:
+    from requests import PreparedRequest
 
 __all__ = ["BearerAuth", "SecretToken", "scrub"]
 
@@ -66,10 +69,6 @@ class SecretToken:
     __hash__ = None  # type: ignore[assignment]  # equal tokens must not become dict keys
 
 
-class _HeaderCarrier(Protocol):
-    headers: object
-
-
 class BearerAuth:
     """A ``requests`` auth callable that writes ``Authorization: Bearer ...``.
 
@@ -82,8 +81,8 @@ class BearerAuth:
     def __init__(self, token: SecretToken) -> None:
         self._token = token
 
-    def __call__(self, request: _HeaderCarrier) -> _HeaderCarrier:
-        request.headers["Authorization"] = "Bearer " + self._token._value  # type: ignore[index]
+    def __call__(self, request: PreparedRequest) -> PreparedRequest:
+        request.headers["Authorization"] = "Bearer " + self._token._value
         return request
 
     def __repr__(self) -> str:

@@ -65,9 +65,7 @@ def select_and_load(
 
 
 @detached
-def load_credentials(
-    backend: CredentialBackend | str | None = None, *, config_dir: str | None = None
-) -> Credentials:
+def load_credentials(backend: CredentialBackend | str | None = None, *, config_dir: str | None = None) -> Credentials:
     """Read credentials the way :func:`get_usage` would, without a request.
 
     The result holds the token: use it for one request and drop it.

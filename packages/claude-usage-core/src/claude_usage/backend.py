@@ -69,7 +69,8 @@ class CredentialBackend(abc.ABC):
 
     def describe(self) -> str:
         """One line for ``claude-usage backends``: where this backend reads."""
-        return type(self).__doc__.strip().splitlines()[0] if type(self).__doc__ else type(self).__name__
+        doc = (type(self).__doc__ or "").strip()
+        return doc.splitlines()[0] if doc else type(self).__name__
 
     def __repr__(self) -> str:
         profile = "" if self.config_dir is None else f" config_dir={self.config_dir!r}"

@@ -234,7 +234,9 @@ class UsageClient:
             verify=config.ca_bundle or True,
             max_bytes=config.max_bytes,
         )
-        log.debug("answered %d in %.0f ms (%d bytes)", reply.status, (time.monotonic() - started) * 1000, len(reply.body))
+        log.debug(
+            "answered %d in %.0f ms (%d bytes)", reply.status, (time.monotonic() - started) * 1000, len(reply.body)
+        )
         return interpret(reply, credentials.access_token)
 
 

@@ -130,9 +130,11 @@ def _epoch_ms(value: object) -> datetime | None:
     # rather than making the token unusable.
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    if not math.isfinite(value):
-        return None
     try:
+        # Inside the try: math.isfinite raises OverflowError for an int too
+        # large for a float (JSON allows any number of digits).
+        if not math.isfinite(value):
+            return None
         return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
     except (OverflowError, OSError, ValueError):
         return None

@@ -26,9 +26,7 @@ class EnvBackend(CredentialBackend):
 
     def priority(self) -> float:
         if self.config_dir is not None:
-            raise BackendUnavailable(
-                f"{ENV_VAR} belongs to no profile, and a profile (config_dir) was asked for"
-            )
+            raise BackendUnavailable(f"{ENV_VAR} belongs to no profile, and a profile (config_dir) was asked for")
         if not os.environ.get(ENV_VAR, "").strip():
             raise BackendUnavailable(f"{ENV_VAR} is not set")
         return 100.0

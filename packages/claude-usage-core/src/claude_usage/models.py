@@ -8,7 +8,7 @@ that importing the models does not import cattrs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from types import MappingProxyType
 
@@ -72,6 +72,10 @@ class ExtraUsage:
     currency: str | None = None
 
 
+def _limit_tuple(value: Iterable[Limit]) -> tuple[Limit, ...]:
+    return tuple(value)
+
+
 def _frozen_mapping(value: Mapping[str, UsageWindow]) -> Mapping[str, UsageWindow]:
     return MappingProxyType(dict(value))
 
@@ -98,7 +102,7 @@ class UsageData:
         eq=attrs.cmp_using(eq=lambda a, b: dict(a) == dict(b)),
         hash=False,
     )
-    limits: tuple[Limit, ...] = attrs.field(default=(), converter=tuple)
+    limits: tuple[Limit, ...] = attrs.field(default=(), converter=_limit_tuple)
     extra_usage: ExtraUsage | None = None
 
     @property
@@ -113,6 +117,5 @@ class UsageData:
 
     def __setstate__(self, state: dict[str, object]) -> None:
         for name, value in state.items():
-            if name == "windows":
-                value = MappingProxyType(dict(value))  # type: ignore[call-overload]
-            object.__setattr__(self, name, value)
+            kept = MappingProxyType(dict(value)) if name == "windows" else value  # type: ignore[call-overload]
+            object.__setattr__(self, name, kept)

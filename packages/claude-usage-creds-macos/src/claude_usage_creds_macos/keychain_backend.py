@@ -88,7 +88,7 @@ def keychain_account(environ: Mapping[str, str] | None = None) -> str:
     ``^[a-zA-Z0-9._-]+$``."""
     env = os.environ if environ is None else environ
     name = env.get("USER") or _login_name() or ""
-    return name if _ACCOUNT_PATTERN.match(name) else FALLBACK_ACCOUNT
+    return name if _ACCOUNT_PATTERN.fullmatch(name) else FALLBACK_ACCOUNT
 
 
 class KeychainBackend(CredentialBackend):

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from claude_usage._secret import SecretToken
     from claude_usage.api import get_usage, load_credentials
     from claude_usage.backend import CredentialBackend
+    from claude_usage.cache import CachedUsage, UsageCache
     from claude_usage.client import ClientConfig, UsageClient
     from claude_usage.credentials import Credentials, parse_claude_code_credentials
     from claude_usage.errors import (
@@ -80,6 +81,8 @@ _LAZY: dict[str, str] = {
     "SecretToken": "claude_usage._secret",
     "CredentialBackend": "claude_usage.backend",
     "UsageClient": "claude_usage.client",
+    "UsageCache": "claude_usage.cache",
+    "CachedUsage": "claude_usage.cache",
     "ClientConfig": "claude_usage.client",
     "parse_usage": "claude_usage._convert",
     "unstructure_usage": "claude_usage._convert",
@@ -93,6 +96,7 @@ __all__ = [
     "AuthenticationError",
     "BackendStatus",
     "BackendUnavailable",
+    "CachedUsage",
     "ClaudeUsageError",
     "ClientConfig",
     "ConfigurationError",
@@ -113,6 +117,7 @@ __all__ = [
     "SecretToken",
     "ServerError",
     "TokenExpiredError",
+    "UsageCache",
     "UsageClient",
     "UsageData",
     "UsageWindow",

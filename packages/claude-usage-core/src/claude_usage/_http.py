@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import errno
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import attrs
 import requests
 import requests.adapters
+import urllib3.exceptions
 from urllib3.exceptions import ReadTimeoutError
 
 from claude_usage._secret import BearerAuth, SecretToken
@@ -113,7 +115,7 @@ def _read_body(response: requests.Response, host: str, max_bytes: int, deadline:
     size = 0
     error: ClaudeUsageError | None = None
     try:
-        for chunk in response.iter_content(_CHUNK):
+        for chunk in _chunks(response):
             size += len(chunk)
             if size > max_bytes:
                 error = ResponseTooLargeError(
@@ -138,6 +140,31 @@ def _read_body(response: requests.Response, host: str, max_bytes: int, deadline:
     if error is not None:
         raise error
     return b"".join(chunks)
+
+
+def _chunks(response: requests.Response) -> Iterator[bytes]:
+    """The body piece by piece, each piece as soon as one read brings it.
+
+    ``iter_content`` blocks until a whole chunk has arrived, so a server
+    sending a byte now and then (each within the read timeout) would hold
+    the caller far past its deadline; ``read1`` returns what one read got.
+    urllib3's errors are turned into the ones ``iter_content`` raises.
+    """
+    raw = response.raw
+    if not hasattr(raw, "read1"):  # urllib3 before 2.x: whole chunks only
+        yield from response.iter_content(_CHUNK)
+        return
+    try:
+        while chunk := raw.read1(_CHUNK, decode_content=True):
+            yield chunk
+    except urllib3.exceptions.ProtocolError as exc:
+        raise requests.exceptions.ChunkedEncodingError(exc) from None
+    except urllib3.exceptions.DecodeError as exc:
+        raise requests.exceptions.ContentDecodingError(exc) from None
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        raise requests.exceptions.ConnectionError(exc) from None
+    except urllib3.exceptions.SSLError as exc:
+        raise requests.exceptions.SSLError(exc) from None
 
 
 _ERRNO_TEXT = {
@@ -168,10 +195,10 @@ def _reason(exc: BaseException) -> str:
             return "certificate verify failed: " + str(getattr(current, "verify_message", "")).strip()
         if name in ("IncompleteRead", "InvalidChunkLength"):
             return "connection closed before the whole answer arrived"
+        if name == "RemoteDisconnected":  # a ConnectionResetError subclass: test it first
+            return "the server closed the connection without answering"
         if isinstance(current, ConnectionResetError):
             return "connection reset"
-        if name == "RemoteDisconnected":
-            return "the server closed the connection without answering"
         pending.extend([*current.args, current.__cause__, current.__context__])
     return type(exc).__name__
 

@@ -83,6 +83,7 @@ def get_usage(
     user_agent: str | None = None,
     ca_bundle: str | None = None,
     client: UsageClient | None = None,
+    max_age: float | None = None,
 ) -> UsageData:
     """Read the stored Claude Code token, ask the usage endpoint, return the data.
 
@@ -95,10 +96,30 @@ def get_usage(
     ``CLAUDE_USAGE_USER_AGENT`` and ``CLAUDE_USAGE_CA_BUNDLE``; pass
     ``client`` instead to reuse one connection across calls.
 
-    One request, no retries. Every failure is a :class:`ClaudeUsageError`
+    ``max_age`` (seconds) goes through the shared cache every claude-usage
+    process uses (:class:`~claude_usage.cache.UsageCache`): data at most that
+    old is returned without a request, concurrent callers send one request
+    between them, and a back-off the server asked for is respected. When the
+    cache could only offer older data, the error that kept it from
+    refreshing is raised (use ``UsageCache.get`` to accept stale data).
+
+    One request at most, no retries. Every failure is a :class:`ClaudeUsageError`
     whose traceback and chained exceptions hold nothing of the token.
     """
     if client is not None:
-        return client.fetch(select_and_load(backend, config_dir=config_dir)[1])
+        return _fetch(client, backend, config_dir, max_age)
     with UsageClient(base_url=base_url, timeout=timeout, user_agent=user_agent, ca_bundle=ca_bundle) as own:
-        return own.fetch(select_and_load(backend, config_dir=config_dir)[1])
+        return _fetch(own, backend, config_dir, max_age)
+
+
+def _fetch(
+    client: UsageClient, backend: CredentialBackend | str | None, config_dir: str | None, max_age: float | None
+) -> UsageData:
+    if max_age is None:
+        return client.fetch(select_and_load(backend, config_dir=config_dir)[1])
+    from claude_usage.cache import UsageCache
+
+    cached = UsageCache().get(backend, config_dir=config_dir, max_age=max_age, client=client)
+    if cached.stale and cached.error is not None:
+        raise cached.error
+    return cached.data

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from claude_usage import _defaults
 from claude_usage._frames import detached
 from claude_usage._secret import SecretToken, scrub
 from claude_usage._version import __version__
@@ -54,7 +55,7 @@ __all__ = [
 
 log = logging.getLogger("claude_usage")
 
-DEFAULT_BASE_URL = "https://api.anthropic.com"
+DEFAULT_BASE_URL = _defaults.DEFAULT_BASE_URL
 USAGE_PATH = "/api/oauth/usage"
 DEFAULT_TIMEOUT = 10.0
 MAX_BODY_BYTES = 1024 * 1024
@@ -66,7 +67,7 @@ ANTHROPIC_BETA = "oauth-2025-04-20"
 CLAUDE_CODE_VERSION = "2.1.90"
 DEFAULT_USER_AGENT = f"claude-code/{CLAUDE_CODE_VERSION} (claude-usage/{__version__})"
 
-ENV_BASE_URL = "CLAUDE_USAGE_BASE_URL"
+ENV_BASE_URL = _defaults.ENV_BASE_URL
 ENV_TIMEOUT = "CLAUDE_USAGE_TIMEOUT"
 ENV_USER_AGENT = "CLAUDE_USAGE_USER_AGENT"
 ENV_CA_BUNDLE = "CLAUDE_USAGE_CA_BUNDLE"
@@ -208,6 +209,15 @@ class UsageClient:
         :class:`NetworkError` or :class:`ResponseFormatError` otherwise.
         Never retries.
         """
+        return self._exchange(credentials)[0]
+
+    @detached
+    def fetch_document(self, credentials: Credentials) -> tuple[UsageData, dict[str, Any]]:
+        """Like :meth:`fetch`, and also the decoded body as the API sent it
+        (what the shared cache stores, so no field the models drop is lost)."""
+        return self._exchange(credentials)
+
+    def _exchange(self, credentials: Credentials) -> tuple[UsageData, dict[str, Any]]:
         if credentials.is_expired():
             assert credentials.expires_at is not None
             raise TokenExpiredError(
@@ -240,14 +250,15 @@ class UsageClient:
         return interpret(reply, credentials.access_token)
 
 
-def interpret(reply: Reply, token: SecretToken) -> UsageData:
-    """Turn a reply into data, or into the typed error its status means."""
+def interpret(reply: Reply, token: SecretToken) -> tuple[UsageData, dict[str, Any]]:
+    """Turn a reply into data and its decoded body, or into the typed error
+    its status means."""
     if 200 <= reply.status < 300:
         return _parse_body(reply)
     raise _error_for(reply, token)
 
 
-def _parse_body(reply: Reply) -> UsageData:
+def _parse_body(reply: Reply) -> tuple[UsageData, dict[str, Any]]:
     from claude_usage._convert import parse_usage
 
     body = reply.body
@@ -267,7 +278,8 @@ def _parse_body(reply: Reply) -> UsageData:
     except (RecursionError, ValueError):
         problem = "is not valid JSON"
     else:
-        return parse_usage(document)
+        # parse_usage rejects anything but an object, so the body is a dict here.
+        return parse_usage(document), document
     raise ResponseFormatError(f"the usage response {problem}")
 
 
@@ -320,7 +332,8 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     return max(0.0, seconds)
 
 
-def _format_wait(seconds: float) -> str:
+def format_wait(seconds: float) -> str:
+    """``45 s``, ``12 min``, ``2 h 5 min``: how long to wait, for messages."""
     seconds = math.ceil(seconds)
     if seconds < 120:
         return f"{seconds} s"
@@ -353,7 +366,7 @@ def _error_for(reply: Reply, token: SecretToken) -> ApiError:
         return PermissionDeniedError(f"the API refused access (403{said}){ref}", **common)
     if status == 429:
         wait = retry_after_seconds(reply.headers.get("retry-after"))
-        when = f"retry in {_format_wait(wait)}" if wait else "retry later, at least a minute from now"
+        when = f"retry in {format_wait(wait)}" if wait else "retry later, at least a minute from now"
         return RateLimitError(
             f"rate limited by the usage endpoint (429); {when}, and poll less often{ref}",
             retry_after=wait,

@@ -116,6 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         _common(sub, top=False)
+    statusline = commands.add_parser(
+        "statusline",
+        help="one line for Claude Code's statusLine.command (see `claude-usage statusline --help`)",
+        add_help=False,
+    )
+    statusline.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
 
 
@@ -222,6 +228,10 @@ def run(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(args.verbose)
+    if args.command == "statusline":
+        from claude_usage.cli._statusline import main as statusline
+
+        return statusline(args.rest)
     handler = COMMANDS[args.command or "show"]
     try:
         return handler(args)

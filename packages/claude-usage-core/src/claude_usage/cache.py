@@ -1,0 +1,484 @@
+"""The shared usage cache: one small file per account/profile, used by every
+process, so that ten statuslines, a dashboard and ``watch`` together send one
+request per TTL, and a 429 silences all of them until the server's back-off
+ends.
+
+* Keyed by a fingerprint of where the credentials come from (backend choice,
+  profile directory, whether ``CLAUDE_CODE_OAUTH_TOKEN`` is in play, base
+  URL), never by the token: the cache holds only what the API answered.
+* Directory 0700, files 0600, written to a temporary file and renamed, so a
+  reader sees the old file or the new one, never half of one. A corrupt or
+  foreign file is ignored and replaced.
+* A refresh holds an exclusive lock; processes that find the cache stale at
+  the same time wait for the lock, re-read, and find it fresh: one request.
+* On 429 the back-off the server asked for (or 60 s doubling to 30 min when
+  it gave none) is stored and the last good value is served, marked stale,
+  until it ends. On 401/403 no request is sent again until the credentials
+  change (their stored metadata: Claude Code rewrites it when it logs in or
+  refreshes), or for an hour at most. Network and server failures back off
+  from 10 s to 5 min.
+
+Reading a fresh entry imports only the standard library: this is the path
+every statusline render takes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from claude_usage._defaults import DEFAULT_BASE_URL, ENV_BACKEND, ENV_BASE_URL, ENV_OAUTH_TOKEN
+from claude_usage._paths import cache_dir
+from claude_usage.profiles import storage_dir
+
+if TYPE_CHECKING:
+    from claude_usage.backend import CredentialBackend
+    from claude_usage.client import UsageClient
+    from claude_usage.credentials import Credentials
+    from claude_usage.errors import ClaudeUsageError
+    from claude_usage.models import UsageData
+
+__all__ = [
+    "DEFAULT_MAX_AGE",
+    "CacheEntry",
+    "CachedUsage",
+    "UsageCache",
+    "cache_key",
+]
+
+CACHE_VERSION = 1
+DEFAULT_MAX_AGE = 60.0
+RATE_LIMIT_BACKOFF = (60.0, 1800.0)
+FAILURE_BACKOFF = (10.0, 300.0)
+AUTH_BLOCK_SECONDS = 3600.0
+#: Clock differences smaller than this are ignored; larger backward jumps
+#: make an entry's timestamps untrustworthy, and they are disregarded.
+CLOCK_SLACK = 5.0
+MAX_CACHE_BYTES = 2 * 1024 * 1024
+DEFAULT_LOCK_TIMEOUT = 15.0
+
+
+def cache_key(
+    backend: CredentialBackend | str | None = None,
+    *,
+    config_dir: str | None = None,
+    base_url: str | None = None,
+) -> str:
+    """A non-reversible name for the account/profile a request would use.
+
+    It changes with everything that changes which credentials are read, and
+    never depends on the token itself.
+    """
+    env = os.environ
+    if backend is None or isinstance(backend, str):
+        selection = backend or env.get(ENV_BACKEND, "").strip() or "auto"
+        explicit_profile = config_dir
+    else:
+        selection = f"{type(backend).__module__}.{type(backend).__qualname__}"
+        explicit_profile = backend.config_dir if config_dir is None else config_dir
+    # The env backend outranks every store when its variable is set (and no
+    # profile was asked for): a different account, so a different file.
+    env_token = selection in ("auto", "env") and explicit_profile is None and bool(env.get(ENV_OAUTH_TOKEN, "").strip())
+    material = "\0".join(
+        [
+            selection,
+            storage_dir(explicit_profile) or "",
+            "env-token" if env_token else "",
+            (base_url or env.get(ENV_BASE_URL) or DEFAULT_BASE_URL).rstrip("/"),
+            env.get("USER", ""),
+        ]
+    )
+    return hashlib.sha256(material.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+class CacheEntry:
+    """One cache file: the last good body and the back-off state."""
+
+    __slots__ = ("backoff_set_at", "backoff_until", "blocked_stamp", "body", "error", "failures", "fetched_at")
+
+    def __init__(
+        self,
+        body: dict[str, Any] | None = None,
+        fetched_at: float | None = None,
+        *,
+        backoff_until: float | None = None,
+        backoff_set_at: float | None = None,
+        error: dict[str, Any] | None = None,
+        failures: int = 0,
+        blocked_stamp: str | None = None,
+    ) -> None:
+        self.body = body
+        self.fetched_at = fetched_at
+        self.backoff_until = backoff_until
+        self.backoff_set_at = backoff_set_at
+        self.error = error
+        self.failures = failures
+        self.blocked_stamp = blocked_stamp
+
+    @classmethod
+    def from_json(cls, document: Any) -> CacheEntry | None:
+        """The entry, or None for anything that is not one of ours."""
+        if not isinstance(document, dict) or document.get("version") != CACHE_VERSION:
+            return None
+        body = document.get("body")
+        error = document.get("error")
+        failures = document.get("failures")
+        stamp = document.get("blocked_stamp")
+        return cls(
+            body if isinstance(body, dict) else None,
+            _number(document.get("fetched_at")),
+            backoff_until=_number(document.get("backoff_until")),
+            backoff_set_at=_number(document.get("backoff_set_at")),
+            error=error if isinstance(error, dict) else None,
+            failures=failures if isinstance(failures, int) and not isinstance(failures, bool) else 0,
+            blocked_stamp=stamp if isinstance(stamp, str) else None,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": CACHE_VERSION,
+            "fetched_at": self.fetched_at,
+            "body": self.body,
+            "backoff_until": self.backoff_until,
+            "backoff_set_at": self.backoff_set_at,
+            "error": self.error,
+            "failures": self.failures,
+            "blocked_stamp": self.blocked_stamp,
+        }
+
+    def age(self, now: float) -> float | None:
+        return None if self.fetched_at is None else now - self.fetched_at
+
+    def is_fresh(self, now: float, max_age: float) -> bool:
+        age = self.age(now)
+        return self.body is not None and age is not None and -CLOCK_SLACK <= age <= max_age
+
+    def backoff_remaining(self, now: float) -> float:
+        """Seconds of back-off left; 0 when none, or when the clock moved
+        backwards since it was set (its end can no longer be trusted)."""
+        if self.backoff_until is None or self.backoff_set_at is None:
+            return 0.0
+        if now < self.backoff_set_at - CLOCK_SLACK:
+            return 0.0
+        return max(0.0, self.backoff_until - now)
+
+
+class CachedUsage:
+    """What the cache served: the body, when it was fetched, and whether it
+    is stale (with the error that kept it from being refreshed)."""
+
+    __slots__ = ("_data", "body", "error", "fetched_at", "stale")
+
+    def __init__(
+        self, body: dict[str, Any], fetched_at: float, *, stale: bool = False, error: ClaudeUsageError | None = None
+    ) -> None:
+        self.body = body
+        self.fetched_at = fetched_at
+        self.stale = stale
+        self.error = error
+        self._data: UsageData | None = None
+
+    @property
+    def data(self) -> UsageData:
+        """The parsed :class:`UsageData` (parsed on first use)."""
+        if self._data is None:
+            from claude_usage._convert import parse_usage
+
+            self._data = parse_usage(self.body)
+        return self._data
+
+    def age(self, now: float | None = None) -> float:
+        return (time.time() if now is None else now) - self.fetched_at
+
+    def __repr__(self) -> str:
+        state = "stale" if self.stale else "fresh"
+        return f"<CachedUsage {state}, fetched {self.age():.0f}s ago>"
+
+
+def read_entry(path: Path) -> CacheEntry | None:
+    """The entry at ``path``; None when missing, unreadable, corrupt or foreign."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_CACHE_BYTES + 1)
+    except OSError:
+        return None
+    if len(data) > MAX_CACHE_BYTES:
+        return None
+    try:
+        document = json.loads(data)
+    except (ValueError, RecursionError):
+        return None
+    return CacheEntry.from_json(document)
+
+
+def write_entry(path: Path, entry: CacheEntry) -> bool:
+    """Write atomically with mode 0600; False (never an exception) when the
+    directory cannot be written: a read-only cache only costs requests."""
+    import tempfile  # only writers pay for it
+
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    except OSError:
+        return False
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(entry.to_json(), handle, separators=(",", ":"))
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, path)
+    except (OSError, TypeError, ValueError):
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        return False
+    return True
+
+
+def _credentials_stamp(backend: CredentialBackend, credentials: Credentials) -> str:
+    """A fingerprint of the credentials' metadata (never the token): changes
+    when Claude Code logs in again or refreshes."""
+    parts = [
+        backend.name or type(backend).__name__,
+        str(backend.config_dir),
+        credentials.expires_at.isoformat() if credentials.expires_at else "",
+        " ".join(credentials.scopes or ()),
+        credentials.subscription_type or "",
+        credentials.rate_limit_tier or "",
+    ]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+
+
+def _backoff(bounds: tuple[float, float], failures: int) -> float:
+    low, high = bounds
+    return float(min(high, low * 2 ** max(0, failures - 1)))
+
+
+class UsageCache:
+    """The shared cache. ``directory`` defaults to ``$CLAUDE_USAGE_CACHE_DIR``
+    or the user's cache directory (``~/.cache/claude-usage`` on Linux)."""
+
+    def __init__(self, directory: Path | str | None = None, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
+        self.directory = Path(directory) if directory is not None else cache_dir()
+        self.lock_timeout = lock_timeout
+
+    def __repr__(self) -> str:
+        return f"<UsageCache {self.directory}>"
+
+    def path_for(self, key: str) -> Path:
+        return self.directory / f"usage-{key}.json"
+
+    def peek(
+        self,
+        backend: CredentialBackend | str | None = None,
+        *,
+        config_dir: str | None = None,
+        base_url: str | None = None,
+    ) -> CacheEntry | None:
+        """The stored entry, without locking or fetching (standard library only)."""
+        return read_entry(self.path_for(cache_key(backend, config_dir=config_dir, base_url=base_url)))
+
+    def get(
+        self,
+        backend: CredentialBackend | str | None = None,
+        *,
+        config_dir: str | None = None,
+        max_age: float = DEFAULT_MAX_AGE,
+        client: UsageClient | None = None,
+        lock_timeout: float | None = None,
+    ) -> CachedUsage:
+        """Usage no older than ``max_age`` seconds, fetching at most once.
+
+        ``max_age=0`` asks for fresh data but never overrides a back-off the
+        server asked for: then the last good value comes back with
+        ``stale=True`` and ``error`` set. Raises when there is no value at
+        all to serve. ``lock_timeout`` bounds how long to wait for another
+        process's refresh (a statusline passes something short).
+        """
+        from claude_usage._frames import detach
+        from claude_usage.errors import ClaudeUsageError
+
+        try:
+            return self._get(backend, config_dir, max_age, client, lock_timeout)
+        except ClaudeUsageError as exc:
+            error = detach(exc)
+        raise error
+
+    def _get(
+        self,
+        backend: CredentialBackend | str | None,
+        config_dir: str | None,
+        max_age: float,
+        client: UsageClient | None,
+        lock_timeout: float | None,
+    ) -> CachedUsage:
+        from claude_usage._lock import FileLock
+        from claude_usage.client import UsageClient
+        from claude_usage.errors import NetworkTimeoutError
+
+        own_client = client is None
+        active = client if client is not None else UsageClient()
+        try:
+            path = self.path_for(cache_key(backend, config_dir=config_dir, base_url=active.config.base_url))
+            served = self._from_entry(read_entry(path), max_age)
+            if served is not None:
+                return served
+            timeout = self.lock_timeout if lock_timeout is None else lock_timeout
+            lock: FileLock | None = FileLock(path.with_name(path.name + ".lock"), timeout)
+            try:
+                self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+                locked = lock.acquire() if lock is not None else False
+            except OSError:
+                lock, locked = None, False  # a read-only cache: fetch without sharing
+            try:
+                entry = read_entry(path)
+                served = self._from_entry(entry, max_age)
+                if served is not None:
+                    return served
+                if lock is not None and not locked:
+                    # Someone else is refreshing and did not finish in time.
+                    if entry is not None and entry.body is not None and entry.fetched_at is not None:
+                        return CachedUsage(
+                            entry.body,
+                            entry.fetched_at,
+                            stale=True,
+                            error=NetworkTimeoutError("another process is refreshing the usage cache"),
+                        )
+                    raise NetworkTimeoutError("another claude-usage process is refreshing the cache; try again shortly")
+                return self._refresh(path, entry, backend, config_dir, active)
+            finally:
+                if lock is not None and locked:
+                    lock.release()
+        finally:
+            if own_client:
+                active.close()
+
+    def _from_entry(self, entry: CacheEntry | None, max_age: float) -> CachedUsage | None:
+        """Serve from the entry when it is fresh, or when a back-off forbids
+        asking (stale, or raising the stored error when there is no body)."""
+        if entry is None:
+            return None
+        now = time.time()
+        if entry.is_fresh(now, max_age) and entry.body is not None and entry.fetched_at is not None:
+            return CachedUsage(entry.body, entry.fetched_at)
+        remaining = entry.backoff_remaining(now)
+        if remaining <= 0 or entry.blocked_stamp is not None:
+            # A 401/403 block depends on the credentials: _refresh reads
+            # them and decides without sending anything.
+            return None
+        error = _rebuild_error(entry.error, remaining)
+        if entry.body is None or entry.fetched_at is None:
+            raise error
+        return CachedUsage(entry.body, entry.fetched_at, stale=True, error=error)
+
+    def _refresh(
+        self,
+        path: Path,
+        entry: CacheEntry | None,
+        backend: CredentialBackend | str | None,
+        config_dir: str | None,
+        client: UsageClient,
+    ) -> CachedUsage:
+        from claude_usage.api import select_and_load
+        from claude_usage.errors import (
+            ApiError,
+            AuthenticationError,
+            ClaudeUsageError,
+            NetworkError,
+            PermissionDeniedError,
+            RateLimitError,
+            ResponseFormatError,
+        )
+
+        previous = entry or CacheEntry()
+        chosen, credentials = select_and_load(backend, config_dir=config_dir)
+        stamp = _credentials_stamp(chosen, credentials)
+        now = time.time()
+        remaining = previous.backoff_remaining(now)
+        if previous.blocked_stamp == stamp and remaining > 0:
+            del credentials
+            raise _rebuild_error(previous.error, remaining)
+        failure: ClaudeUsageError | None = None
+        try:
+            _, body = client.fetch_document(credentials)
+        except ClaudeUsageError as exc:
+            failure = exc
+        del credentials
+
+        if failure is None:
+            write_entry(path, CacheEntry(body, now))
+            return CachedUsage(body, now)
+
+        kept = previous.body, previous.fetched_at
+        if isinstance(failure, RateLimitError):
+            failures = previous.failures + 1 if _kind(previous) == "RateLimitError" else 1
+            wait = failure.retry_after if failure.retry_after else _backoff(RATE_LIMIT_BACKOFF, failures)
+        elif isinstance(failure, (AuthenticationError, PermissionDeniedError)):
+            failures, wait = 1, AUTH_BLOCK_SECONDS
+        elif isinstance(failure, (ApiError, NetworkError, ResponseFormatError)):
+            failures = previous.failures + 1 if _kind(previous) == type(failure).__name__ else 1
+            wait = _backoff(FAILURE_BACKOFF, failures)
+        else:
+            raise failure  # e.g. an expired token: nothing was sent, nothing to remember
+        blocked = stamp if isinstance(failure, (AuthenticationError, PermissionDeniedError)) else None
+        write_entry(
+            path,
+            CacheEntry(
+                kept[0],
+                kept[1],
+                backoff_until=now + wait,
+                backoff_set_at=now,
+                error=_error_document(failure),
+                failures=failures,
+                blocked_stamp=blocked,
+            ),
+        )
+        if blocked is None and kept[0] is not None and kept[1] is not None:
+            return CachedUsage(kept[0], kept[1], stale=True, error=failure)
+        raise failure
+
+
+def _kind(entry: CacheEntry) -> str | None:
+    return entry.error.get("type") if entry.error else None
+
+
+def _error_document(error: ClaudeUsageError) -> dict[str, Any]:
+    return {
+        "type": type(error).__name__,
+        "message": str(error),
+        "status": getattr(error, "status", None),
+    }
+
+
+def _rebuild_error(document: dict[str, Any] | None, remaining: float) -> ClaudeUsageError:
+    """The error a back-off stands for, with the time left in its message."""
+    from claude_usage import errors
+    from claude_usage.client import format_wait
+
+    kind = document.get("type") if document else None
+    message = document.get("message") if document else None
+    status = document.get("status") if document else None
+    wait = format_wait(remaining)
+    if kind == "RateLimitError":
+        return errors.RateLimitError(
+            f"rate limited by the usage endpoint (429); retry in {wait} (shared back-off)",
+            retry_after=remaining,
+        )
+    cls = getattr(errors, kind, None) if isinstance(kind, str) else None
+    text = message if isinstance(message, str) else "the last request failed"
+    if isinstance(cls, type) and issubclass(cls, errors.ApiError):
+        code = status if isinstance(status, int) else 0
+        return cls(f"{text} (not retried for another {wait})", status=code)
+    if isinstance(cls, type) and issubclass(cls, (errors.NetworkError, errors.ResponseFormatError)):
+        return cls(f"{text} (not retried for another {wait})")
+    return errors.NetworkError(f"{text} (not retried for another {wait})")

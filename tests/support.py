@@ -114,3 +114,14 @@ def serve(server: HTTPServer, payload: Any, status: int = 200, headers: dict[str
     server.expect_request("/api/oauth/usage", method="GET").respond_with_data(
         data, status=status, headers=all_headers, content_type=all_headers["Content-Type"]
     )
+
+
+def serve_once(server: HTTPServer, payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> None:
+    """Answer the next usage request (only) with ``payload``; one-shot
+    answers are used in the order they were added, before permanent ones."""
+    data = payload if isinstance(payload, (str, bytes)) else json.dumps(payload)
+    content_type = "application/json" if not isinstance(payload, (str, bytes)) else "text/plain"
+    all_headers = {"Content-Type": content_type, **(headers or {})}
+    server.expect_oneshot_request("/api/oauth/usage", method="GET").respond_with_data(
+        data, status=status, headers=all_headers, content_type=all_headers["Content-Type"]
+    )

@@ -82,26 +82,37 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _redacted(url: str) -> str:
+    """``url`` as it may appear in a message: without any user info."""
+    scheme, sep, rest = url.partition("://")
+    netloc, slash, path = rest.partition("/")
+    if "@" in netloc:
+        netloc = "<redacted>@" + netloc.rsplit("@", 1)[1]
+    return f"{scheme}{sep}{netloc}{slash}{path}" if sep else ("<redacted>" if "@" in url else url)
+
+
 def validate_base_url(url: str) -> str:
     """Return ``url`` without a trailing slash, or raise ConfigurationError.
 
     ``https`` is required, except for loopback hosts: the token must never
-    cross a network in clear text.
+    cross a network in clear text. Messages never repeat a password the URL
+    may carry.
     """
+    shown = _redacted(url)
     try:
         parts = urlsplit(url.strip())
         host = parts.hostname or ""
         parts.port  # noqa: B018  # raises ValueError for a malformed port
     except ValueError:
-        raise ConfigurationError(f"{url!r} is not a valid URL") from None
+        raise ConfigurationError(f"{shown!r} is not a valid URL") from None
     if parts.scheme not in ("https", "http") or not host:
-        raise ConfigurationError(f"base URL {url!r} must be an https:// URL with a host")
+        raise ConfigurationError(f"base URL {shown!r} must be an https:// URL with a host")
+    if parts.username or parts.password:
+        raise ConfigurationError("the base URL must not contain a user name or password")
     if parts.scheme == "http" and not _is_loopback(host):
         raise ConfigurationError(
             f"refusing plain http:// to {host}: the token may only travel unencrypted to a loopback address"
         )
-    if parts.username or parts.password:
-        raise ConfigurationError("the base URL must not contain a user name or password")
     if parts.query or parts.fragment:
         raise ConfigurationError("the base URL must not contain a query or fragment")
     return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"

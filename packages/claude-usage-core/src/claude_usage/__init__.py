@@ -13,12 +13,14 @@ requests or the entry-point machinery.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
-
 from claude_usage._version import __version__
 
+# Not `from typing import TYPE_CHECKING`: importing typing (or importlib)
+# would cost more than everything else a cached statusline render does.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from claude_usage._convert import parse_usage, unstructure_usage
     from claude_usage._registry import BackendStatus, backend_names, backend_statuses
     from claude_usage._secret import SecretToken
@@ -136,7 +138,7 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'claude_usage' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
+    value = getattr(__import__(module, fromlist=[name]), name)
     globals()[name] = value
     return value
 

@@ -12,8 +12,10 @@ import os
 import random
 import sys
 import time
-from pathlib import Path
-from types import TracebackType
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import TracebackType
 
 __all__ = ["FileLock"]
 
@@ -47,7 +49,7 @@ else:
 class FileLock:
     """An exclusive lock on ``path``; :meth:`acquire` gives up after ``timeout``."""
 
-    def __init__(self, path: Path, timeout: float) -> None:
+    def __init__(self, path: str | os.PathLike[str], timeout: float) -> None:
         self.path = path
         self.timeout = timeout
         self._fd: int | None = None

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 __all__ = ["APP_NAME", "ENV_CACHE_DIR", "cache_dir"]
 
@@ -18,15 +17,19 @@ APP_NAME = "claude-usage"
 ENV_CACHE_DIR = "CLAUDE_USAGE_CACHE_DIR"
 
 
-def cache_dir() -> Path:
-    """``$CLAUDE_USAGE_CACHE_DIR``, else the user's cache directory."""
+def cache_dir() -> str:
+    """``$CLAUDE_USAGE_CACHE_DIR``, else the user's cache directory.
+
+    A string, not a Path: pathlib is not imported on the statusline path.
+    """
     override = os.environ.get(ENV_CACHE_DIR)
     if override:
-        return Path(override)
+        return override
+    home = os.path.expanduser("~")
     if sys.platform == "darwin":
-        return Path.home() / "Library" / "Caches" / APP_NAME
+        return os.path.join(home, "Library", "Caches", APP_NAME)
     if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
-        return Path(base) / APP_NAME / "Cache"
+        base = os.environ.get("LOCALAPPDATA") or os.path.join(home, "AppData", "Local")
+        return os.path.join(base, APP_NAME, "Cache")
     xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
-    return Path(xdg if xdg else Path.home() / ".cache") / APP_NAME
+    return os.path.join(xdg or os.path.join(home, ".cache"), APP_NAME)

@@ -24,23 +24,31 @@ every statusline render takes.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from claude_usage._defaults import DEFAULT_BASE_URL, ENV_BACKEND, ENV_BASE_URL, ENV_OAUTH_TOKEN
 from claude_usage._paths import cache_dir
 from claude_usage.profiles import storage_dir
 
+# Not typing.TYPE_CHECKING: typing and pathlib stay off the render path.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from hashlib import sha256
+    from pathlib import Path
+    from typing import Any
+
     from claude_usage.backend import CredentialBackend
     from claude_usage.client import UsageClient
     from claude_usage.credentials import Credentials
     from claude_usage.errors import ClaudeUsageError
     from claude_usage.models import UsageData
+else:
+    try:  # the builtin module: hashlib would load OpenSSL on every render
+        from _sha256 import sha256
+    except ImportError:  # pragma: no cover - other interpreters and versions
+        from hashlib import sha256
 
 __all__ = [
     "DEFAULT_MAX_AGE",
@@ -92,7 +100,7 @@ def cache_key(
             env.get("USER", ""),
         ]
     )
-    return hashlib.sha256(material.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+    return sha256(material.encode("utf-8", "surrogatepass")).hexdigest()[:24]
 
 
 def _number(value: Any) -> float | None:
@@ -205,7 +213,7 @@ class CachedUsage:
         return f"<CachedUsage {state}, fetched {self.age():.0f}s ago>"
 
 
-def read_entry(path: Path) -> CacheEntry | None:
+def read_entry(path: str | os.PathLike[str]) -> CacheEntry | None:
     """The entry at ``path``; None when missing, unreadable, corrupt or foreign."""
     try:
         with open(path, "rb") as handle:
@@ -221,14 +229,16 @@ def read_entry(path: Path) -> CacheEntry | None:
     return CacheEntry.from_json(document)
 
 
-def write_entry(path: Path, entry: CacheEntry) -> bool:
+def write_entry(path: str | os.PathLike[str], entry: CacheEntry) -> bool:
     """Write atomically with mode 0600; False (never an exception) when the
     directory cannot be written: a read-only cache only costs requests."""
-    import tempfile  # only writers pay for it
+    import contextlib
+    import tempfile  # only writers pay for these
 
+    directory = os.path.dirname(os.fspath(path))
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(prefix=".tmp-", dir=directory)
     except OSError:
         return False
     try:
@@ -237,10 +247,8 @@ def write_entry(path: Path, entry: CacheEntry) -> bool:
         os.chmod(temporary, 0o600)
         os.replace(temporary, path)
     except (OSError, TypeError, ValueError):
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(temporary)
-        except OSError:
-            pass
         return False
     return True
 
@@ -256,7 +264,7 @@ def _credentials_stamp(backend: CredentialBackend, credentials: Credentials) -> 
         credentials.subscription_type or "",
         credentials.rate_limit_tier or "",
     ]
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+    return sha256("\0".join(parts).encode()).hexdigest()[:16]
 
 
 def _backoff(bounds: tuple[float, float], failures: int) -> float:
@@ -268,15 +276,29 @@ class UsageCache:
     """The shared cache. ``directory`` defaults to ``$CLAUDE_USAGE_CACHE_DIR``
     or the user's cache directory (``~/.cache/claude-usage`` on Linux)."""
 
-    def __init__(self, directory: Path | str | None = None, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
-        self.directory = Path(directory) if directory is not None else cache_dir()
+    def __init__(
+        self, directory: str | os.PathLike[str] | None = None, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    ) -> None:
+        self._directory = os.fspath(directory) if directory is not None else cache_dir()
         self.lock_timeout = lock_timeout
 
     def __repr__(self) -> str:
-        return f"<UsageCache {self.directory}>"
+        return f"<UsageCache {self._directory}>"
+
+    @property
+    def directory(self) -> Path:
+        from pathlib import Path
+
+        return Path(self._directory)
+
+    def _file_for(self, key: str) -> str:
+        return os.path.join(self._directory, f"usage-{key}.json")
 
     def path_for(self, key: str) -> Path:
-        return self.directory / f"usage-{key}.json"
+        """The cache file of ``key`` (see :func:`cache_key`)."""
+        from pathlib import Path
+
+        return Path(self._file_for(key))
 
     def peek(
         self,
@@ -286,7 +308,7 @@ class UsageCache:
         base_url: str | None = None,
     ) -> CacheEntry | None:
         """The stored entry, without locking or fetching (standard library only)."""
-        return read_entry(self.path_for(cache_key(backend, config_dir=config_dir, base_url=base_url)))
+        return read_entry(self._file_for(cache_key(backend, config_dir=config_dir, base_url=base_url)))
 
     def get(
         self,
@@ -329,14 +351,14 @@ class UsageCache:
         own_client = client is None
         active = client if client is not None else UsageClient()
         try:
-            path = self.path_for(cache_key(backend, config_dir=config_dir, base_url=active.config.base_url))
+            path = self._file_for(cache_key(backend, config_dir=config_dir, base_url=active.config.base_url))
             served = self._from_entry(read_entry(path), max_age)
             if served is not None:
                 return served
             timeout = self.lock_timeout if lock_timeout is None else lock_timeout
-            lock: FileLock | None = FileLock(path.with_name(path.name + ".lock"), timeout)
+            lock: FileLock | None = FileLock(path + ".lock", timeout)
             try:
-                self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+                os.makedirs(self._directory, mode=0o700, exist_ok=True)
                 locked = lock.acquire() if lock is not None else False
             except OSError:
                 lock, locked = None, False  # a read-only cache: fetch without sharing
@@ -383,7 +405,7 @@ class UsageCache:
 
     def _refresh(
         self,
-        path: Path,
+        path: str,
         entry: CacheEntry | None,
         backend: CredentialBackend | str | None,
         config_dir: str | None,

@@ -10,8 +10,13 @@ profiles sees the other account's numbers.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from pathlib import Path
+
+# typing, collections.abc and pathlib are not imported at run time here:
+# this module is on the statusline's path.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
 
 __all__ = [
     "CONFIG_DIR_ENV",
@@ -43,11 +48,15 @@ def storage_dir(config_dir: str | None = None, environ: Mapping[str, str] | None
 
 def default_config_dir() -> Path:
     """``~/.claude``, Claude Code's directory when no variable is set."""
+    from pathlib import Path
+
     return Path.home() / ".claude"
 
 
 def credentials_path(config_dir: str | None = None, environ: Mapping[str, str] | None = None) -> Path:
     """Where Claude Code keeps ``.credentials.json`` for that profile."""
+    from pathlib import Path
+
     chosen = storage_dir(config_dir, environ)
     base = default_config_dir() if chosen is None else Path(chosen)
     return base / CREDENTIALS_FILENAME

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import support
 from pytest_httpserver import HTTPServer
+
+import support
 
 ISOLATED_VARIABLES = (
     "CLAUDE_CONFIG_DIR",

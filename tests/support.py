@@ -24,8 +24,9 @@ def make_token() -> str:
     return "sk-ant-oat01-" + secrets.token_urlsafe(72)
 
 
-def load_body(name: str) -> Any:
-    return json.loads((DATA / name).read_text())
+def load_body(name: str) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads((DATA / name).read_text())
+    return body
 
 
 def body_names() -> list[str]:
@@ -48,7 +49,9 @@ def credentials_blob(
             oauth["refreshToken"] = refresh_token
         if expires_at_ms is not None:
             oauth["expiresAt"] = expires_at_ms
-        oauth["scopes"] = scopes if scopes is not None else ["user:inference", "user:profile", "user:sessions:claude_code"]
+        oauth["scopes"] = (
+            scopes if scopes is not None else ["user:inference", "user:profile", "user:sessions:claude_code"]
+        )
         oauth["subscriptionType"] = "max"
         oauth["rateLimitTier"] = "default_claude_max_20x"
         blob["claudeAiOauth"] = oauth

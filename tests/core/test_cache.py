@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import support
 from pytest_httpserver import HTTPServer
 
 import claude_usage
+import support
 from claude_usage import CredentialBackend, Credentials, parse_claude_code_credentials
 from claude_usage._lock import FileLock
 from claude_usage._paths import cache_dir
@@ -142,14 +142,18 @@ def test_429_without_retry_after_backs_off_exponentially(
 
 
 def test_401_blocks_until_the_credentials_change(api: HTTPServer, cache: UsageCache, store: Path, token: str) -> None:
-    support.serve_once(api, {"type": "error", "error": {"type": "authentication_error", "message": "Invalid"}}, status=401)
+    support.serve_once(
+        api, {"type": "error", "error": {"type": "authentication_error", "message": "Invalid"}}, status=401
+    )
     with pytest.raises(claude_usage.AuthenticationError):
         cache.get(StoreBackend(store))
     with pytest.raises(claude_usage.AuthenticationError):
         cache.get(StoreBackend(store), max_age=0)
     assert len(api.log) == 1, "a 401 must not be retried with the same credentials"
     # Claude Code logs in again: new expiry, new token.
-    store.write_text(json.dumps(support.credentials_blob(support.make_token(), expires_at_ms=support.FAR_FUTURE_MS + 1)))
+    store.write_text(
+        json.dumps(support.credentials_blob(support.make_token(), expires_at_ms=support.FAR_FUTURE_MS + 1))
+    )
     support.serve_once(api, support.load_body("published_domain_2026_07.json"))
     fresh = cache.get(StoreBackend(store))
     assert not fresh.stale

@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import support
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 import claude_usage
+import support
 from claude_usage import CredentialBackend, Credentials, parse_claude_code_credentials
 from claude_usage._secret import SecretToken
 

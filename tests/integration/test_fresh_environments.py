@@ -14,12 +14,12 @@ import subprocess
 import sys
 import textwrap
 import venv
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import support
 from pytest_httpserver import HTTPServer
+
+import support
 
 ROOT = Path(__file__).resolve().parents[2]
 WHEELHOUSE = os.environ.get("WHEELHOUSE", "")
@@ -35,7 +35,18 @@ pytestmark = [
 
 def build_wheel(project: Path, out: Path) -> None:
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(out), str(project)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(out),
+            str(project),
+        ],
         check=True,
     )
 
@@ -48,21 +59,40 @@ class FreshEnv:
 
     def install(self, wheels: Path, *names: str) -> None:
         subprocess.run(
-            [str(self.python), "-m", "pip", "install", "--quiet", "--no-index",
-             "--find-links", str(wheels), "--find-links", WHEELHOUSE, *names],
+            [
+                str(self.python),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--no-index",
+                "--find-links",
+                str(wheels),
+                "--find-links",
+                WHEELHOUSE,
+                *names,
+            ],
             check=True,
         )
 
     def run(self, code: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [str(self.python), "-c", textwrap.dedent(code)],
-            capture_output=True, text=True, env=env or dict(os.environ), timeout=120, check=False,
+            capture_output=True,
+            text=True,
+            env=env or dict(os.environ),
+            timeout=120,
+            check=False,
         )
 
     def cli(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [str(self.path / "bin" / "claude-usage"), *args],
-            capture_output=True, text=True, env=env or dict(os.environ), timeout=120, check=False,
+            capture_output=True,
+            text=True,
+            env=env or dict(os.environ),
+            timeout=120,
+            check=False,
         )
 
 
@@ -75,10 +105,10 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def core_only(wheels: Path, tmp_path: Path) -> Iterator[FreshEnv]:
+def core_only(wheels: Path, tmp_path: Path) -> FreshEnv:
     env = FreshEnv(tmp_path / "venv")
     env.install(wheels, "claude-usage-core")
-    yield env
+    return env
 
 
 MY_BACKEND = """
@@ -95,7 +125,9 @@ MY_BACKEND = """
 
 
 def test_core_alone_explains_what_to_install(core_only: FreshEnv) -> None:
-    listed = core_only.run("import importlib.metadata as m; print(sorted(d.metadata['Name'] for d in m.distributions()))")
+    listed = core_only.run(
+        "import importlib.metadata as m; print(sorted(d.metadata['Name'] for d in m.distributions()))"
+    )
     assert "claude-usage-creds-linux" not in listed.stdout and "claude-usage-core" in listed.stdout
     result = core_only.run(
         """
@@ -121,7 +153,7 @@ def test_core_alone_with_own_backend(core_only: FreshEnv, httpserver: HTTPServer
     result = core_only.run(MY_BACKEND + "\n    print(get_usage(backend=MyBackend()).five_hour.utilization)", env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "53.0"
-    (request, _), = httpserver.log
+    ((request, _),) = httpserver.log
     assert request.headers["Authorization"] == f"Bearer {token}"
 
 
@@ -132,7 +164,7 @@ def test_third_party_backend_by_priority_and_by_name(
     env.install(wheels, "claude-usage-creds-command")
     vault = tmp_path / "vault.json"
     vault.write_text(json.dumps(support.credentials_blob(token)))
-    command = f"{env.python} -c \"import sys; sys.stdout.write(open(sys.argv[1]).read())\" {vault}"
+    command = f'{env.python} -c "import sys; sys.stdout.write(open(sys.argv[1]).read())" {vault}'
     body = support.load_body("published_domain_2026_07.json")
     support.serve(httpserver, body)
     support.serve(httpserver, body)

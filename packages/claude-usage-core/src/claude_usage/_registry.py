@@ -69,13 +69,20 @@ class BackendStatus:
         return self.priority is not None and self.priority > 0
 
 
+@functools.cache
 def _origin(entry: EntryPoint) -> str:
+    # Reading a distribution's name parses its METADATA file: once is enough.
     dist = getattr(entry, "dist", None)
     return f"{dist.name} {dist.version}" if dist is not None else entry.value
 
 
+@functools.cache
+def _load(entry: EntryPoint) -> object:
+    return entry.load()
+
+
 def _instantiate(entry: EntryPoint, config_dir: str | None) -> CredentialBackend:
-    cls = entry.load()
+    cls = _load(entry)
     if not (isinstance(cls, type) and issubclass(cls, CredentialBackend)):
         raise TypeError(f"{entry.value} is not a CredentialBackend subclass")
     backend = cls() if config_dir is None else cls(config_dir=config_dir)

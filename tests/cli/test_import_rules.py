@@ -1,0 +1,84 @@
+"""What each path may import: the rules the benchmark's figures rest on.
+
+Timing is measured by ``benchmarks/run.py``, not here; these tests pin the
+import rules so that a change cannot quietly put a heavy import back on a
+path that runs on every statusline render.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import support
+from pytest_httpserver import HTTPServer
+
+HEAVY = ("requests", "urllib3", "keyring", "cattrs", "attr", "attrs", "rich", "platformdirs", "filelock")
+#: Standard-library modules that cost more than the whole render may spend.
+SLOW_STDLIB = ("importlib.metadata", "typing", "argparse", "pathlib", "hashlib", "email", "tempfile", "contextlib")
+#: Our modules that only the slow path (a fetch, a backend lookup) needs.
+SLOW_OURS = (
+    "claude_usage.models",
+    "claude_usage._convert",
+    "claude_usage.client",
+    "claude_usage._http",
+    "claude_usage._registry",
+    "claude_usage.api",
+    "claude_usage.backend",
+    "claude_usage.credentials",
+    "claude_usage.cli._main",
+)
+
+DUMP = "import json, sys; print(json.dumps(sorted(sys.modules)), file=sys.stderr)"
+
+
+def modules_after(code: str, stdin: str = "") -> list[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", code + "\n" + DUMP], input=stdin, capture_output=True, text=True, check=True, timeout=60
+    )
+    modules: list[str] = json.loads(done.stderr.strip().splitlines()[-1])
+    return modules
+
+
+def test_cached_statusline_imports_only_the_standard_library(api: HTTPServer, home: Path, token: str) -> None:
+    support.write_credentials(home / ".claude", support.credentials_blob(token))
+    support.serve(api, support.load_body("variant_new_keys_over_100.json"))
+    stdin = json.dumps({"rate_limits": {"five_hour": {"used_percentage": 12, "resets_at": 1900000000}}})
+    assert support.run_cli("statusline", input=stdin).returncode == 0  # warms the cache
+    modules = modules_after(
+        "from claude_usage.cli import main\nrc = main(['statusline', '--max-age', '3600'])\nassert rc == 0", stdin
+    )
+    assert len(api.log) == 1, "the cached render must not fetch"
+    baseline = set(modules_after("pass"))  # what the interpreter and site-packages' .pth files load anyway
+    third_party = sorted(
+        name
+        for name in set(modules) - baseline
+        if name.split(".")[0] not in sys.stdlib_module_names and name.split(".")[0] != "claude_usage"
+    )
+    assert third_party == []
+    for name in (*HEAVY, *SLOW_STDLIB, *SLOW_OURS):
+        assert name not in modules, f"{name} is imported on the cached statusline path"
+
+
+def test_import_claude_usage_is_nearly_free() -> None:
+    modules = modules_after("import claude_usage")
+    ours = [name for name in modules if name.startswith("claude_usage")]
+    assert ours == ["claude_usage", "claude_usage._version"]
+    for name in (*HEAVY, "importlib.metadata", "typing"):
+        assert name not in modules
+
+
+def test_public_names_defer_requests_cattrs_and_discovery() -> None:
+    modules = modules_after("from claude_usage import get_usage, UsageData, UsageClient, ClaudeUsageError")
+    for name in ("requests", "urllib3", "cattrs", "keyring", "importlib.metadata", "claude_usage._registry"):
+        assert name not in modules, f"{name} is imported before any fetch or backend lookup"
+
+
+@pytest.mark.parametrize("command", [["--version"], ["statusline", "--help"]])
+def test_cheap_commands_do_not_import_the_client(command: list[str]) -> None:
+    modules = modules_after(f"from claude_usage.cli import main\ntry:\n    main({command!r})\nexcept SystemExit:\n    pass")
+    for name in ("requests", "cattrs", "keyring", "importlib.metadata"):
+        assert name not in modules

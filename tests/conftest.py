@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -71,3 +71,20 @@ def api(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[HTT
     monkeypatch.setenv("CLAUDE_USAGE_BASE_URL", httpserver.url_for("/").rstrip("/"))
     yield httpserver
     httpserver.clear()
+
+
+_FIGURES: list[str] = []
+
+
+@pytest.fixture
+def record_figure() -> Callable[[str], None]:
+    """Tests report what they tried (cases, processes, faults) here; the run
+    prints every figure at the end, so a reader can quote it."""
+    return _FIGURES.append
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _FIGURES:
+        terminalreporter.section("figures")
+        for line in _FIGURES:
+            terminalreporter.write_line(line)

@@ -92,14 +92,15 @@ def _instantiate(entry: EntryPoint, config_dir: str | None) -> CredentialBackend
     return backend
 
 
-def _status(entry: EntryPoint, config_dir: str | None) -> BackendStatus:
+def _status(entry: EntryPoint, config_dir: str | None, *, describe: bool = True) -> BackendStatus:
     origin = _origin(entry)
     try:
         backend = _instantiate(entry, config_dir)
     except Exception as exc:  # a broken plugin must not break the others
         log.warning("credential backend %r (%s) failed to load: %s: %s", entry.name, origin, type(exc).__name__, exc)
         return BackendStatus(entry.name, origin, None, f"failed to load ({type(exc).__name__})", "")
-    description = _safe_describe(backend)
+    # Descriptions are for people (`claude-usage backends`); selection skips them.
+    description = _safe_describe(backend) if describe else ""
     try:
         priority = float(backend.priority())
     except BackendUnavailable as exc:
@@ -128,7 +129,7 @@ def resolve_explicit(name: str, config_dir: str | None = None) -> CredentialBack
     if name not in entries:
         installed = ", ".join(entries) or "none"
         raise NoBackendError(f"unknown credential backend {name!r}; installed: {installed}")
-    status = _status(entries[name], config_dir)
+    status = _status(entries[name], config_dir, describe=False)
     if status.backend is None or status.priority is None:
         raise NoBackendError(f"credential backend {name!r} cannot be used here: {status.reason}")
     return status.backend
@@ -141,7 +142,7 @@ def explicit_choice(backend: str | None) -> str | None:
 
 def candidates(config_dir: str | None = None) -> Iterator[CredentialBackend]:
     """Viable backends, highest priority first; NoBackendError if none."""
-    statuses = backend_statuses(config_dir)
+    statuses = [_status(entry, config_dir, describe=False) for entry in _entry_points()]
     viable = sorted(
         (status for status in statuses if status.automatic and status.backend is not None),
         key=lambda status: (-(status.priority or 0), status.name),

@@ -1,0 +1,440 @@
+"""``claude-usage doctor``: what is installed, what was found, what the API
+says, and what to do about each failure.
+
+It reads the credentials' metadata (backend, subscription, tier, scopes,
+expiry) and never the token: nothing here formats, slices or measures the
+access token. The live call goes through the shared cache with
+``max_age=0``, so a back-off the server asked for is respected.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from claude_usage._version import __version__
+from claude_usage.cli import _exit
+from claude_usage.cli._render import format_duration, format_percent, limit_label, window_label
+from claude_usage.cli._usage import fetch, iso, one_line
+from claude_usage.errors import (
+    ApiError,
+    AuthenticationError,
+    ClaudeUsageError,
+    ConfigurationError,
+    CredentialsNotFoundError,
+    InvalidCredentialsError,
+    NetworkError,
+    NoBackendError,
+    PermissionDeniedError,
+    RateLimitError,
+    ResponseFormatError,
+    ServerError,
+    TokenExpiredError,
+)
+
+if TYPE_CHECKING:
+    from claude_usage import BackendStatus, CachedUsage, Credentials, CredentialBackend, UsageClient
+    from claude_usage.cache import CacheEntry
+
+PROFILE_SCOPE = "user:profile"
+PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy")
+
+
+def _when(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _redact_url(value: str) -> str:
+    """A proxy URL without its user name or password."""
+    try:
+        parts = urlsplit(value if "://" in value else f"//{value}")
+    except ValueError:
+        return "<unparsable>"
+    if "@" not in parts.netloc:
+        return value
+    host = parts.netloc.rsplit("@", 1)[1]
+    scheme = f"{parts.scheme}://" if parts.scheme else ""
+    return f"{scheme}<redacted>@{host}{parts.path}"
+
+
+def choose(statuses: Sequence[BackendStatus], explicit: str | None) -> str | None:
+    """The backend automatic selection (or an explicit choice) points at."""
+    if explicit is not None:
+        return explicit if any(s.name == explicit and s.priority is not None for s in statuses) else None
+    viable = sorted((s for s in statuses if s.automatic), key=lambda s: (-(s.priority or 0), s.name))
+    return viable[0].name if viable else None
+
+
+def _error_document(error: ClaudeUsageError) -> dict[str, Any]:
+    return {"type": type(error).__name__, "message": one_line(str(error)), "exit_code": _exit.exit_code_for(error)}
+
+
+def advice_for(error: ClaudeUsageError, statuses: Sequence[BackendStatus] = ()) -> list[str]:
+    """What to do about ``error``: one or more lines."""
+    if isinstance(error, TokenExpiredError):
+        return [
+            "The stored token has expired. Run `claude` once: Claude Code renews it "
+            "(claude-usage never refreshes tokens itself), then try again."
+        ]
+    if isinstance(error, NoBackendError):
+        places = [f"{s.name}: {s.reason or 'only when chosen by name'}" for s in statuses if not s.automatic]
+        lines = ["No credential backend could be used here."]
+        if places:
+            lines.append("Backends not used: " + "; ".join(places) + ".")
+        return [*lines, "Install claude-usage-creds-linux (file) or claude-usage-creds-macos (Keychain), "
+                "or choose an available one with --backend / CLAUDE_USAGE_BACKEND."]
+    if isinstance(error, CredentialsNotFoundError):
+        looked = [s.description for s in statuses if s.automatic and s.description]
+        lines = ["No Claude credentials were found."]
+        if looked:
+            lines.append("Looked in: " + "; ".join(looked) + ".")
+        return [
+            *lines,
+            "Run `claude` and log in; for another profile pass --config-dir DIR (as CLAUDE_CONFIG_DIR would).",
+        ]
+    if isinstance(error, InvalidCredentialsError):
+        return ["The stored credentials cannot be read. Run `claude` and log in again so it rewrites them."]
+    if isinstance(error, ConfigurationError):
+        return [
+            "Fix the value named above (an option, or CLAUDE_USAGE_BASE_URL / CLAUDE_USAGE_TIMEOUT / "
+            "CLAUDE_USAGE_CA_BUNDLE / CLAUDE_USAGE_USER_AGENT)."
+        ]
+    if isinstance(error, AuthenticationError):
+        return [
+            "The API rejected the token (401). Log in again with `claude` (run it; use /login if it asks).",
+            "Do not retry in a loop: repeated 401s earn an hour-long rate limit; claude-usage will not ask "
+            "again until the stored credentials change.",
+        ]
+    if isinstance(error, PermissionDeniedError):
+        scope = error.missing_scope or PROFILE_SCOPE
+        return [
+            f"The token lacks the {scope} scope (403). Tokens made by `claude setup-token`, which is what "
+            "CLAUDE_CODE_OAUTH_TOKEN usually holds, are inference-only and cannot read usage.",
+            "Unset CLAUDE_CODE_OAUTH_TOKEN (or pass --backend file / keychain) and use the login that `claude` "
+            "stores; run `claude` and log in if there is none.",
+        ]
+    if isinstance(error, RateLimitError):
+        wait = error.retry_after
+        when = (
+            f"Retry after {_when(time.time() + wait)} (in {format_duration(wait)})."
+            if wait
+            else "Retry in a minute or more."
+        )
+        return [
+            f"The usage endpoint is rate limiting this account (429). {when}",
+            "Poll less often: every claude-usage command shares one cache; use a larger --max-age "
+            "(e.g. `statusline --max-age 300`) and a `watch --interval` of a minute or more.",
+        ]
+    if isinstance(error, NetworkError):
+        proxy = [f"{name}={_redact_url(os.environ[name])}" for name in PROXY_VARIABLES if os.environ.get(name)]
+        ca = os.environ.get("CLAUDE_USAGE_CA_BUNDLE")
+        return [
+            "The request did not complete. Check the connection and CLAUDE_USAGE_BASE_URL.",
+            "Behind a proxy, set HTTPS_PROXY (and NO_PROXY for hosts to reach directly); "
+            + (f"now set: {', '.join(proxy)}." if proxy else "none is set now."),
+            "A TLS-inspecting proxy needs its CA certificate: CLAUDE_USAGE_CA_BUNDLE=/path/to/ca.pem"
+            + (f" (now {ca})." if ca else " (not set now)."),
+        ]
+    if isinstance(error, ServerError):
+        return ["The server (or a gateway in front of it) failed. Try again in a few minutes."]
+    if isinstance(error, (ApiError, ResponseFormatError)):
+        return [
+            "The answer was not a usage response. Check CLAUDE_USAGE_BASE_URL and any proxy or captive portal; "
+            "if it persists, please report it (with -v output, which never holds the token)."
+        ]
+    return ["Please report this (with -v output, which never holds the token)."]
+
+
+class Report:
+    """The sections, as text and as one JSON document."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.document: dict[str, Any] = {}
+        self.advice: list[str] = []
+        self.exit_code = _exit.OK
+
+    def section(self, title: str) -> None:
+        if self.lines:
+            self.lines.append("")
+        self.lines.append(title)
+
+    def item(self, label: str, value: str) -> None:
+        self.lines.append(f"  {label + ':':<17} {value}")
+
+    def note(self, text: str) -> None:
+        self.lines.append(f"  {text}")
+
+    def fail(self, error: ClaudeUsageError, statuses: Sequence[BackendStatus] = ()) -> None:
+        advice = advice_for(error, statuses)
+        for line in advice:
+            self.lines.append(f"  advice: {line}")
+        self.advice.extend(advice)
+        if self.exit_code == _exit.OK:
+            self.exit_code = _exit.exit_code_for(error)
+
+
+def _about(report: Report) -> None:
+    report.section(f"claude-usage {__version__}")
+    python = f"{platform.python_implementation()} {platform.python_version()} ({sys.executable})"
+    report.item("python", python)
+    report.item("platform", f"{sys.platform} ({platform.platform(terse=True)})")
+    report.document.update(version=__version__, python=python, platform=sys.platform)
+
+
+def _configuration(report: Report, args: argparse.Namespace) -> UsageClient | None:
+    from claude_usage import UsageClient
+
+    report.section("Configuration")
+    proxies = {name: _redact_url(os.environ[name]) for name in PROXY_VARIABLES if os.environ.get(name)}
+    try:
+        client = UsageClient(timeout=args.timeout)
+    except ConfigurationError as error:
+        report.item("problem", one_line(str(error)))
+        report.document["config"] = {"error": _error_document(error), "proxies": proxies}
+        report.fail(error)
+        return None
+    config = client.config
+    report.item("endpoint", config.url)
+    report.item("timeout", f"{config.timeout:g}s")
+    report.item("user agent", config.user_agent)
+    report.item("CA bundle", config.ca_bundle or "system default")
+    report.item("proxies", ", ".join(f"{k}={v}" for k, v in proxies.items()) or "none")
+    report.document["config"] = {
+        "url": config.url,
+        "timeout": config.timeout,
+        "user_agent": config.user_agent,
+        "ca_bundle": config.ca_bundle,
+        "proxies": proxies,
+        "error": None,
+    }
+    return client
+
+
+def _backends(report: Report, args: argparse.Namespace) -> list[BackendStatus]:
+    from claude_usage import _registry
+
+    report.section("Backends")
+    statuses = _registry.backend_statuses(args.config_dir)
+    explicit = _registry.explicit_choice(args.backend)
+    chosen = choose(statuses, explicit)
+    width = max((len(s.name) for s in statuses), default=0)
+    for status in statuses:
+        if status.priority is None:
+            state = f"unavailable: {status.reason}"
+        elif status.automatic:
+            state = f"priority {status.priority:g}"
+        else:
+            state = "available by name only"
+        mark = "*" if status.name == chosen else " "
+        report.lines.append(f"{mark} {status.name:<{width}}  {state}  [{status.origin}]")
+    if not statuses:
+        report.note("none installed")
+    if chosen is None:
+        why = f"{explicit!r} was asked for and cannot be used" if explicit else "none can be chosen automatically"
+        report.item("chosen", f"none ({why})")
+    elif explicit is not None:
+        origin = "--backend" if args.backend else "CLAUDE_USAGE_BACKEND"
+        report.item("chosen", f"{chosen} (explicitly, by {origin})")
+    else:
+        report.item("chosen", f"{chosen} (highest priority)")
+    report.document.update(
+        backends=[
+            {
+                "name": s.name,
+                "origin": s.origin,
+                "priority": s.priority,
+                "automatic": s.automatic,
+                "reason": s.reason,
+                "description": s.description,
+            }
+            for s in statuses
+        ],
+        selected=chosen,
+        explicit=explicit,
+        selection=None if chosen is None else ("explicit" if explicit else "priority"),
+    )
+    return statuses
+
+
+def _credentials(report: Report, args: argparse.Namespace, statuses: Sequence[BackendStatus]) -> bool:
+    """Read the credentials' metadata; True when there are credentials to send."""
+    from claude_usage.api import select_and_load
+
+    report.section("Credentials")
+    backend: CredentialBackend
+    credentials: Credentials
+    try:
+        backend, credentials = select_and_load(args.backend, config_dir=args.config_dir)
+    except ClaudeUsageError as error:
+        report.item("problem", one_line(str(error)))
+        report.document["credentials"] = None
+        report.document["credentials_error"] = _error_document(error)
+        report.fail(error, statuses)
+        return False
+    now = datetime.now(timezone.utc)
+    name = backend.name or type(backend).__name__
+    document: dict[str, Any] = {
+        "backend": name,
+        "source": _describe(backend),
+        "subscription_type": credentials.subscription_type,
+        "rate_limit_tier": credentials.rate_limit_tier,
+        "scopes": None if credentials.scopes is None else list(credentials.scopes),
+        "has_profile_scope": None if credentials.scopes is None else PROFILE_SCOPE in credentials.scopes,
+        "expires_at": None if credentials.expires_at is None else credentials.expires_at.isoformat(),
+        "expired": credentials.is_expired(now),
+    }
+    expires_at = credentials.expires_at
+    expired = credentials.is_expired(now)
+    del credentials  # metadata copied; the token goes no further
+    report.item("backend", name)
+    report.item("source", document["source"])
+    report.item("subscription", document["subscription_type"] or "unknown")
+    report.item("rate-limit tier", document["rate_limit_tier"] or "unknown")
+    scopes = document["scopes"]
+    if scopes is None:
+        report.item("scopes", "unknown (not stored with this token)")
+        if name == "env":
+            report.note(
+                "warning: CLAUDE_CODE_OAUTH_TOKEN usually holds an inference-only setup-token, "
+                f"which lacks {PROFILE_SCOPE}: expect a 403"
+            )
+    else:
+        report.item("scopes", " ".join(scopes) or "none")
+        if PROFILE_SCOPE not in scopes:
+            report.note(f"warning: {PROFILE_SCOPE} is MISSING: the usage endpoint will refuse this token (403)")
+    if expires_at is None:
+        report.item("expires", "unknown")
+    elif expired:
+        ago = format_duration((now - expires_at).total_seconds())
+        report.item("expires", f"{expires_at:%Y-%m-%d %H:%M} UTC: EXPIRED {ago} ago")
+    else:
+        left = format_duration((expires_at - now).total_seconds())
+        report.item("expires", f"{expires_at:%Y-%m-%d %H:%M} UTC (in {left})")
+    report.document["credentials"] = document
+    report.document["credentials_error"] = None
+    return True
+
+
+def _describe(backend: CredentialBackend) -> str:
+    try:
+        return backend.describe()
+    except Exception:
+        return type(backend).__name__
+
+
+def _cache(report: Report, args: argparse.Namespace, client: UsageClient | None) -> None:
+    from claude_usage import UsageCache
+    from claude_usage.cache import cache_key
+
+    report.section("Cache")
+    cache = UsageCache()
+    base_url = client.config.base_url if client is not None else None
+    path = cache.path_for(cache_key(args.backend, config_dir=args.config_dir, base_url=base_url))
+    entry: CacheEntry | None = cache.peek(args.backend, config_dir=args.config_dir, base_url=base_url)
+    now = time.time()
+    report.item("directory", str(cache.directory))
+    document: dict[str, Any] = {"directory": str(cache.directory), "file": str(path), "entry": entry is not None}
+    if entry is None:
+        report.item("entry", "none for this account yet")
+    else:
+        report.item("file", str(path))
+        if entry.body is not None and entry.fetched_at is not None:
+            report.item("data", f"from {_when(entry.fetched_at)} ({format_duration(now - entry.fetched_at)} ago)")
+        else:
+            report.item("data", "none (no request has succeeded yet)")
+        remaining = entry.backoff_remaining(now)
+        reason = entry.error.get("message") if entry.error else None
+        if remaining > 0 and entry.backoff_until is not None:
+            report.item("back-off", f"until {_when(entry.backoff_until)} (in {format_duration(remaining)})")
+            if isinstance(reason, str):
+                report.item("because", one_line(reason))
+            if entry.blocked_stamp is not None:
+                report.note("no request is sent until the credentials change (a new login) or the back-off ends")
+        else:
+            report.item("back-off", "none")
+        document.update(
+            fetched_at=None if entry.fetched_at is None else iso(entry.fetched_at),
+            age_seconds=None if entry.fetched_at is None else round(now - entry.fetched_at, 3),
+            backoff_until=iso(entry.backoff_until) if remaining > 0 and entry.backoff_until is not None else None,
+            backoff_remaining=round(remaining, 3),
+            backoff_reason=reason if remaining > 0 and isinstance(reason, str) else None,
+            blocked_until_new_login=remaining > 0 and entry.blocked_stamp is not None,
+        )
+    report.document["cache"] = document
+
+
+def _summary(cached: CachedUsage) -> list[str]:
+    usage = cached.data
+    parts = [f"{window_label(key)} {format_percent(w.utilization)}" for key, w in usage.windows.items()]
+    lines = [", ".join(parts) or "no windows reported"]
+    active = usage.active_limit
+    if active is not None:
+        lines.append(f"binding: {limit_label(active)} {format_percent(active.percent)}")
+    return lines
+
+
+def _live(report: Report, args: argparse.Namespace, client: UsageClient) -> None:
+    report.section("Live check")
+    started = time.monotonic()
+    try:
+        cached = fetch(args, client, max_age=0)
+    except ClaudeUsageError as error:
+        report.item("result", f"FAILED: {one_line(str(error))}")
+        report.document["live"] = {"ok": False, "stale": False, "fetched_at": None, "error": _error_document(error)}
+        report.fail(error)
+        return
+    elapsed = time.monotonic() - started
+    if cached.stale:
+        error = cached.error
+        report.item("result", f"FAILED: {one_line(str(error)) if error is not None else 'not refreshed'}")
+        report.item("cached data", f"from {format_duration(cached.age())} ago: " + "; ".join(_summary(cached)))
+        report.document["live"] = {
+            "ok": False,
+            "stale": True,
+            "fetched_at": iso(cached.fetched_at),
+            "error": None if error is None else _error_document(error),
+        }
+        if error is not None:
+            report.fail(error)
+        else:
+            report.exit_code = report.exit_code or _exit.UNAVAILABLE
+        return
+    report.item("result", f"OK ({elapsed * 1000:.0f} ms)")
+    for line in _summary(cached):
+        report.item("usage", line)
+    report.document["live"] = {"ok": True, "stale": False, "fetched_at": iso(cached.fetched_at), "error": None}
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    report = Report()
+    _about(report)
+    client = _configuration(report, args)
+    try:
+        statuses = _backends(report, args)
+        have_credentials = _credentials(report, args, statuses)
+        _cache(report, args, client)
+        if client is None or not have_credentials:
+            report.section("Live check")
+            report.item("result", "skipped: " + ("no usable configuration" if client is None else "no credentials"))
+            report.document["live"] = None
+        else:
+            _live(report, args, client)
+    finally:
+        if client is not None:
+            client.close()
+    report.document["advice"] = report.advice
+    report.document["exit_code"] = report.exit_code
+    if args.json:
+        sys.stdout.write(json.dumps(report.document, indent=2) + "\n")
+    else:
+        sys.stdout.write("\n".join(report.lines) + "\n")
+    return report.exit_code

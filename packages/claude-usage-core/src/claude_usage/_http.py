@@ -16,7 +16,6 @@ from typing import Any
 
 import attrs
 import requests
-import requests.adapters
 import urllib3.exceptions
 from urllib3.exceptions import ReadTimeoutError
 
@@ -46,9 +45,12 @@ def new_session() -> requests.Session:
     """A session that never retries; proxies and CA settings come from the
     environment as ``requests`` reads them."""
     session = requests.Session()
-    adapter = requests.adapters.HTTPAdapter(max_retries=0)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
+    # requests' own adapters already make exactly one attempt (max_retries
+    # is 0, reads never retried); mounting fresh ones would cost a pool
+    # manager per call for nothing. Asserted, so a change upstream is noticed.
+    for adapter in session.adapters.values():
+        retries = getattr(adapter, "max_retries", None)
+        assert retries is not None and retries.total == 0 and not retries.read, "requests started retrying"
     return session
 
 

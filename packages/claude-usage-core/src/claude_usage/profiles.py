@@ -58,5 +58,5 @@ def credentials_path(config_dir: str | None = None, environ: Mapping[str, str] |
     from pathlib import Path
 
     chosen = storage_dir(config_dir, environ)
-    base = default_config_dir() if chosen is None else Path(chosen)
-    return base / CREDENTIALS_FILENAME
+    base = os.path.join(os.path.expanduser("~"), ".claude") if chosen is None else chosen
+    return Path(os.path.join(base, CREDENTIALS_FILENAME))

@@ -74,7 +74,10 @@ def _read_file(path: Path) -> bytes:
                 error = InvalidCredentialsError(f"{path} is {info.st_size} bytes, too large to be a credentials file")
             else:
                 _warn_if_exposed(path, info)
-                data = handle.read(MAX_FILE_BYTES + 1)
+                # Sized by fstat: a 1 MiB read buffer per call would cost more
+                # than the rest of the read. A file that grew meanwhile shows up
+                # as truncated JSON, and is read once more.
+                data = handle.read(info.st_size + 1)
     except (FileNotFoundError, NotADirectoryError):
         error = CredentialsNotFoundError(
             f"no credentials file at {path}; run `claude` and log in "

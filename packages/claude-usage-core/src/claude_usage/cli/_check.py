@@ -24,7 +24,6 @@ from claude_usage.cli._usage import (
     judge,
     local_time,
     open_client,
-    stale_reason,
     warn_if_stale,
 )
 
@@ -101,23 +100,22 @@ def cmd_wait(args: argparse.Namespace) -> int:
             now = time.time()
             backoff = backoff_remaining(args, client) if cached.stale else 0.0
             wake, at_reset = next_wake(verdict, now, backoff)
-            stale = f" (data from {format_duration(cached.age())} ago: {stale_reason(cached)})" if cached.stale else ""
+            warn_if_stale(cached, "using")
             if deadline is not None and wake > deadline:
                 if args.json:
                     _emit(args, verdict, cached.fetched_at, cached.stale, waited=waited, gave_up=True)
                 else:
                     _print(
-                        f"gave up: {verdict.line()}{stale}, and the next check (in {format_duration(wake - now)}) "
+                        f"gave up: {verdict.line()}, and the next check (in {format_duration(wake - now)}) "
                         f"would come after --max-wait {_seconds_text(args.max_wait)}"
                     )
                 return _exit.OVER
             purpose = "after the reset" if at_reset else "to check again"
             sys.stderr.write(
-                f"{PROG}: {verdict.line()}{stale}; waking at {local_time(wake, now)} "
+                f"{PROG}: {verdict.line()}; waking at {local_time(wake, now)} "
                 f"(in {format_duration(wake - now)}) {purpose}\n"
             )
             sys.stderr.flush()
             client.close()  # no idle connection held open for hours; the next fetch opens one
             sleep_until(wake)
             cached = fetch(args, client, max_age=0)
-

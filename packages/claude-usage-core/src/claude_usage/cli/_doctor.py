@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from claude_usage._version import __version__
 from claude_usage.cli import _exit
-from claude_usage.cli._render import format_duration, format_percent, limit_label, window_label
+from claude_usage.cli._render import format_age, format_duration, format_percent, limit_label, window_label
 from claude_usage.cli._usage import fetch, iso, one_line
 from claude_usage.errors import (
     ApiError,
@@ -41,7 +41,7 @@ from claude_usage.errors import (
 )
 
 if TYPE_CHECKING:
-    from claude_usage import BackendStatus, CachedUsage, Credentials, CredentialBackend, UsageClient
+    from claude_usage import BackendStatus, CachedUsage, CredentialBackend, Credentials, UsageClient
     from claude_usage.cache import CacheEntry
 
 PROFILE_SCOPE = "user:profile"
@@ -89,8 +89,11 @@ def advice_for(error: ClaudeUsageError, statuses: Sequence[BackendStatus] = ()) 
         lines = ["No credential backend could be used here."]
         if places:
             lines.append("Backends not used: " + "; ".join(places) + ".")
-        return [*lines, "Install claude-usage-creds-linux (file) or claude-usage-creds-macos (Keychain), "
-                "or choose an available one with --backend / CLAUDE_USAGE_BACKEND."]
+        return [
+            *lines,
+            "Install claude-usage-creds-linux (file) or claude-usage-creds-macos (Keychain), "
+            "or choose an available one with --backend / CLAUDE_USAGE_BACKEND.",
+        ]
     if isinstance(error, CredentialsNotFoundError):
         looked = [s.description for s in statuses if s.automatic and s.description]
         lines = ["No Claude credentials were found."]
@@ -331,7 +334,8 @@ def _describe(backend: CredentialBackend) -> str:
         return type(backend).__name__
 
 
-def _cache(report: Report, args: argparse.Namespace, client: UsageClient | None) -> None:
+def _cache(report: Report, args: argparse.Namespace, client: UsageClient | None) -> float:
+    """The cache section; returns the seconds of back-off in force (0 if none)."""
     from claude_usage import UsageCache
     from claude_usage.cache import cache_key
 
@@ -343,15 +347,15 @@ def _cache(report: Report, args: argparse.Namespace, client: UsageClient | None)
     now = time.time()
     report.item("directory", str(cache.directory))
     document: dict[str, Any] = {"directory": str(cache.directory), "file": str(path), "entry": entry is not None}
+    remaining = 0.0 if entry is None else entry.backoff_remaining(now)
     if entry is None:
         report.item("entry", "none for this account yet")
     else:
         report.item("file", str(path))
         if entry.body is not None and entry.fetched_at is not None:
-            report.item("data", f"from {_when(entry.fetched_at)} ({format_duration(now - entry.fetched_at)} ago)")
+            report.item("data", f"from {_when(entry.fetched_at)} ({format_age(now - entry.fetched_at)} ago)")
         else:
             report.item("data", "none (no request has succeeded yet)")
-        remaining = entry.backoff_remaining(now)
         reason = entry.error.get("message") if entry.error else None
         if remaining > 0 and entry.backoff_until is not None:
             report.item("back-off", f"until {_when(entry.backoff_until)} (in {format_duration(remaining)})")
@@ -370,6 +374,8 @@ def _cache(report: Report, args: argparse.Namespace, client: UsageClient | None)
             blocked_until_new_login=remaining > 0 and entry.blocked_stamp is not None,
         )
     report.document["cache"] = document
+    # A 401/403 block is decided by the credentials: a new login lifts it.
+    return remaining if entry is not None and entry.blocked_stamp is None else 0.0
 
 
 def _summary(cached: CachedUsage) -> list[str]:
@@ -378,40 +384,57 @@ def _summary(cached: CachedUsage) -> list[str]:
     lines = [", ".join(parts) or "no windows reported"]
     active = usage.active_limit
     if active is not None:
-        lines.append(f"binding: {limit_label(active)} {format_percent(active.percent)}")
+        lines.append(f"{limit_label(active)} {format_percent(active.percent)}")
     return lines
 
 
-def _live(report: Report, args: argparse.Namespace, client: UsageClient) -> None:
+def _live(report: Report, args: argparse.Namespace, client: UsageClient, backoff: float) -> None:
     report.section("Live check")
     started = time.monotonic()
     try:
         cached = fetch(args, client, max_age=0)
     except ClaudeUsageError as error:
         report.item("result", f"FAILED: {one_line(str(error))}")
-        report.document["live"] = {"ok": False, "stale": False, "fetched_at": None, "error": _error_document(error)}
+        report.document["live"] = {
+            "ok": False,
+            "sent": backoff <= 0,
+            "stale": False,
+            "fetched_at": None,
+            "error": _error_document(error),
+        }
         report.fail(error)
         return
     elapsed = time.monotonic() - started
     if cached.stale:
-        error = cached.error
-        report.item("result", f"FAILED: {one_line(str(error)) if error is not None else 'not refreshed'}")
-        report.item("cached data", f"from {format_duration(cached.age())} ago: " + "; ".join(_summary(cached)))
+        failure = cached.error
+        said = one_line(str(failure)) if failure is not None else "not refreshed"
+        sent = "not sent, a back-off is in force" if backoff > 0 else "FAILED"
+        report.item("result", f"{sent}: {said}")
+        report.item("cached data", f"from {format_age(cached.age())} ago: " + ", binding ".join(_summary(cached)))
         report.document["live"] = {
             "ok": False,
+            "sent": backoff <= 0,
             "stale": True,
             "fetched_at": iso(cached.fetched_at),
-            "error": None if error is None else _error_document(error),
+            "error": None if failure is None else _error_document(failure),
         }
-        if error is not None:
-            report.fail(error)
-        else:
-            report.exit_code = report.exit_code or _exit.UNAVAILABLE
+        if failure is not None:
+            report.fail(failure)
+        elif report.exit_code == _exit.OK:
+            report.exit_code = _exit.UNAVAILABLE
         return
     report.item("result", f"OK ({elapsed * 1000:.0f} ms)")
-    for line in _summary(cached):
-        report.item("usage", line)
-    report.document["live"] = {"ok": True, "stale": False, "fetched_at": iso(cached.fetched_at), "error": None}
+    usage, *binding = _summary(cached)
+    report.item("usage", usage)
+    for line in binding:
+        report.item("binding", line)
+    report.document["live"] = {
+        "ok": True,
+        "sent": True,
+        "stale": False,
+        "fetched_at": iso(cached.fetched_at),
+        "error": None,
+    }
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -421,13 +444,13 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     try:
         statuses = _backends(report, args)
         have_credentials = _credentials(report, args, statuses)
-        _cache(report, args, client)
+        backoff = _cache(report, args, client)
         if client is None or not have_credentials:
             report.section("Live check")
             report.item("result", "skipped: " + ("no usable configuration" if client is None else "no credentials"))
             report.document["live"] = None
         else:
-            _live(report, args, client)
+            _live(report, args, client, backoff)
     finally:
         if client is not None:
             client.close()

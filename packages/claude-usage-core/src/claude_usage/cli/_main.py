@@ -14,10 +14,11 @@ import os
 import shutil
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from claude_usage._version import __version__
-from claude_usage.cli import _exit
+from claude_usage.cache import DEFAULT_MAX_AGE
+from claude_usage.cli import _exit, _usage
 from claude_usage.errors import ClaudeUsageError
 
 PROG = "claude-usage"
@@ -25,14 +26,33 @@ PROG = "claude-usage"
 EXIT_CODES_HELP = """\
 exit codes:
   0   success
-  1   (check) the window is at or over the threshold
+  1   (check) at or over the threshold; (wait) --max-wait elapsed
   2   usage error: bad option or configuration
   3   credentials problem: not found, invalid, expired, or no backend
   4   rejected by the API (401 invalid token, 403 missing scope)
   5   rate limited (429)
   6   network, server (5xx) or response-format problem
   70  internal error in claude-usage (please report it)
+  130 interrupted (Ctrl-C)
 """
+
+ERROR_CODES = """\
+  2   usage error: bad option or configuration
+  3   credentials problem: not found, invalid, expired, or no backend
+  4   rejected by the API (401 invalid token, 403 missing scope)
+  5   rate limited (429) and no cached data to show
+  6   network, server (5xx) or response-format problem (and no cached data)
+  70  internal error in claude-usage (please report it)
+"""
+
+COMMAND_EXIT_CODES = {
+    "show": "  0   success; older cached data is shown with a warning when it could not be refreshed\n",
+    "check": "  0   under the threshold\n  1   at or over the threshold\n",
+    "wait": "  0   under the threshold (at once, or after waiting)\n  1   --max-wait elapsed first\n",
+    "watch": "  0   after --count renders, or on Ctrl-C\n  (2-6 only when the first fetch fails)\n",
+    "doctor": "  0   the live call succeeded\n  (otherwise the code of the failure found)\n",
+    "backends": "  0   success\n",
+}
 
 ENVIRONMENT_HELP = """\
 environment:
@@ -43,11 +63,50 @@ environment:
   CLAUDE_USAGE_TIMEOUT     request timeout in seconds (default 10)
   CLAUDE_USAGE_USER_AGENT  User-Agent header (default claude-code/<version> ...)
   CLAUDE_USAGE_CA_BUNDLE   CA certificates to trust for TLS
+  CLAUDE_USAGE_CACHE_DIR   where the shared cache lives (default: the user cache directory)
   NO_COLOR                 disable colour
 """
 
+WINDOW_HELP = (
+    "what to compare: five_hour, seven_day, any window key the API reports, "
+    "'binding' (the limit that binds now) or 'any' (every window and limit; the default)"
+)
 
-def _common(parser: argparse.ArgumentParser, *, top: bool) -> None:
+DESCRIPTIONS = {
+    "show": "Show usage per window, the limits and extra usage.",
+    "check": "Compare usage with a threshold: exit 0 when under PERCENT, 1 when at or over. "
+    "Prints one line saying what was compared.",
+    "wait": "Return when usage is under PERCENT. When it is at or over, sleep until the window resets "
+    "(no polling: one request to learn when, one after the reset to confirm), then check again.",
+    "watch": "A live view: the table, re-rendered every interval with how old the data is. "
+    "Refreshes go through the shared cache (max age = the interval), so a server back-off is respected. "
+    "Ctrl-C stops it.",
+    "doctor": "Diagnose the set-up: version, configuration, backends, the credentials found (never the token), "
+    "the cache, and a live call, with advice for each problem found.",
+    "backends": "List installed credential backends, their priority or why each is unavailable here, "
+    "and which one would be used. Never reads or prints a token.",
+}
+
+HELPS = {
+    "show": "show usage per window (the default)",
+    "check": "exit 0 when under a threshold, 1 when at or over",
+    "wait": "wait until usage is under a threshold",
+    "watch": "re-render the usage table every interval",
+    "doctor": "diagnose credentials, cache, configuration and the API",
+    "backends": "list the credential backends and which one would be used",
+}
+
+FETCHING = ("show", "check", "wait", "watch", "doctor")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors as one line (exit 2) like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(_exit.USAGE, f"{PROG}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _common(parser: argparse.ArgumentParser, *, top: bool, fetching: bool = True) -> None:
     """Options accepted before and after the command name.
 
     Sub-parsers use SUPPRESS defaults so that an option given before the
@@ -71,9 +130,18 @@ def _common(parser: argparse.ArgumentParser, *, top: bool) -> None:
         default=default(None),
         help="read this Claude Code profile (as CLAUDE_CONFIG_DIR would) without changing the environment",
     )
-    group.add_argument(
-        "--timeout", metavar="SECONDS", type=float, default=default(None), help="request timeout in seconds"
-    )
+    if fetching:
+        group.add_argument(
+            "--max-age",
+            metavar="SECONDS",
+            type=_usage.seconds_value,
+            default=default(DEFAULT_MAX_AGE),
+            help=f"use data from the shared cache up to this old (default {DEFAULT_MAX_AGE:g}); 0 asks for fresh "
+            "data, but a back-off the server asked for is still respected",
+        )
+        group.add_argument(
+            "--timeout", metavar="SECONDS", type=float, default=default(None), help="request timeout in seconds"
+        )
     group.add_argument(
         "--color",
         choices=("auto", "always", "never"),
@@ -89,8 +157,56 @@ def _common(parser: argparse.ArgumentParser, *, top: bool) -> None:
     )
 
 
+def _command_options(name: str, parser: argparse.ArgumentParser) -> None:
+    if name == "check":
+        group = parser.add_argument_group("check options")
+        group.add_argument(
+            "--max",
+            metavar="PERCENT",
+            type=_usage.percent_value,
+            required=True,
+            help="the threshold: at or over it exits 1 (80 or 80%%)",
+        )
+        group.add_argument("--window", metavar="NAME", default=_usage.ANY, help=WINDOW_HELP)
+    elif name == "wait":
+        group = parser.add_argument_group("wait options")
+        group.add_argument(
+            "--below",
+            metavar="PERCENT",
+            type=_usage.percent_value,
+            required=True,
+            help="return once usage is under this (50 or 50%%)",
+        )
+        group.add_argument("--window", metavar="NAME", default=_usage.ANY, help=WINDOW_HELP)
+        group.add_argument(
+            "--max-wait",
+            metavar="SECONDS",
+            type=_usage.seconds_value,
+            default=None,
+            help="give up (exit 1) rather than wait longer than this (seconds, or 15m, 2h, 1d); "
+            "it exits as soon as the next check would come too late",
+        )
+    elif name == "watch":
+        group = parser.add_argument_group("watch options")
+        group.add_argument(
+            "--interval",
+            metavar="SECONDS",
+            type=_usage.interval_value,
+            default=60.0,
+            help="seconds between renders (default 60, at least 0.1); also the max age of each refresh after the "
+            "first (--max-age applies to the first render only)",
+        )
+        group.add_argument(
+            "--count",
+            metavar="N",
+            type=_usage.count_value,
+            default=None,
+            help="stop after N renders (default: until Ctrl-C)",
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG,
         description="Show how much of your Claude Pro/Max 5-hour and 7-day limits you have used.",
         epilog=EXIT_CODES_HELP + "\n" + ENVIRONMENT_HELP,
@@ -99,23 +215,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _common(parser, top=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, help_text, description in (
-        ("show", "show usage per window (the default)", "Show usage per window, the limits and extra usage."),
-        (
-            "backends",
-            "list the credential backends and which one would be used",
-            "List installed credential backends, their priority or why each is unavailable here, "
-            "and which one would be used. Never reads or prints a token.",
-        ),
-    ):
+    for name in ("show", "check", "wait", "watch", "doctor", "backends"):
         sub = commands.add_parser(
             name,
-            help=help_text,
-            description=description,
-            epilog=EXIT_CODES_HELP,
+            help=HELPS[name],
+            description=DESCRIPTIONS[name],
+            epilog="exit codes:\n"
+            + COMMAND_EXIT_CODES[name]
+            + (ERROR_CODES if name != "backends" else "")
+            + ("  130 interrupted (Ctrl-C)\n" if name == "wait" else ""),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        _common(sub, top=False)
+        _command_options(name, sub)
+        _common(sub, top=False, fetching=name in FETCHING)
     statusline = commands.add_parser(
         "statusline",
         help="one line for Claude Code's statusLine.command (see `claude-usage statusline --help`)",
@@ -149,19 +261,46 @@ def _print(text: str) -> None:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from claude_usage.api import get_usage
+    from claude_usage import unstructure_usage
 
-    usage = get_usage(args.backend, config_dir=args.config_dir, timeout=args.timeout)
+    with _usage.open_client(args) as client:
+        cached = _usage.fetch(args, client, max_age=args.max_age)
+    usage = cached.data
     if args.json:
-        from claude_usage._convert import unstructure_usage
-
-        _print(json.dumps(unstructure_usage(usage), indent=2))
+        document = {**unstructure_usage(usage), "fetched_at": _usage.iso(cached.fetched_at), "stale": cached.stale}
+        _print(json.dumps(document, indent=2))
     else:
         from claude_usage.cli._render import Style, render_usage
 
         width = shutil.get_terminal_size((80, 24)).columns
         _print(render_usage(usage, style=Style(_use_colour(args.color)), width=width))
+    _usage.warn_if_stale(cached)
     return _exit.OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from claude_usage.cli._check import cmd_check as check
+
+    return check(args)
+
+
+def cmd_wait(args: argparse.Namespace) -> int:
+    from claude_usage.cli._check import cmd_wait as wait
+
+    return wait(args)
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    from claude_usage.cli._render import Style
+    from claude_usage.cli._watch import cmd_watch as watch
+
+    return watch(args, Style(_use_colour(args.color)))
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from claude_usage.cli._doctor import cmd_doctor as doctor
+
+    return doctor(args)
 
 
 def cmd_backends(args: argparse.Namespace) -> int:
@@ -220,6 +359,10 @@ def cmd_backends(args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "show": cmd_show,
+    "check": cmd_check,
+    "wait": cmd_wait,
+    "watch": cmd_watch,
+    "doctor": cmd_doctor,
     "backends": cmd_backends,
 }
 

@@ -47,6 +47,11 @@ def format_duration(seconds: float) -> str:
     return f"{secs}s"
 
 
+def format_age(seconds: float) -> str:
+    """How long ago: like :func:`format_duration`, rounded down (``0s`` just now)."""
+    return format_duration(math.floor(max(0.0, seconds)))
+
+
 def describe_reset(resets_at: datetime | None, now: datetime | None = None) -> str:
     if resets_at is None:
         return "no reset scheduled"

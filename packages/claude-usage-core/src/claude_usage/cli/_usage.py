@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from claude_usage.cli._render import format_duration, format_percent, limit_label, window_label
+from claude_usage.cli._render import format_age, format_percent, limit_label, window_label
 from claude_usage.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -28,6 +28,8 @@ PROG = "claude-usage"
 #: ``--window`` values that are not window keys.
 ANY = "any"
 BINDING = "binding"
+#: Window names accepted even when this answer lacks them.
+KNOWN = ("five_hour", "seven_day")
 
 _UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _DURATION = re.compile(r"\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([smhd]?)\s*")
@@ -111,7 +113,7 @@ def warn_if_stale(cached: CachedUsage, verb: str = "showing") -> None:
     """One line on stderr when the cache could only serve older data."""
     if cached.stale:
         sys.stderr.write(
-            f"{PROG}: warning: {verb} data from {format_duration(cached.age())} ago: {stale_reason(cached)}\n"
+            f"{PROG}: warning: {verb} data from {format_age(cached.age())} ago: {stale_reason(cached)}\n"
         )
 
 
@@ -191,11 +193,13 @@ def select(usage: UsageData, window: str) -> tuple[list[Measure], str | None]:
         active = usage.active_limit
         if active is None:
             return [*_windows(usage), *_limits(usage)], "no binding limit reported: checked every window and limit"
-        return [Measure(active.kind, limit_label(active), active.percent, active.resets_at, "limit", active.model)], None
+        return [
+            Measure(active.kind, limit_label(active), active.percent, active.resets_at, "limit", active.model)
+        ], None
     found = usage.windows.get(window)
     if found is None:
-        said = "the API reported no" if window in ("five_hour", "seven_day") else "unknown"
-        raise ConfigurationError(f"{said} window {window!r} now; available: {', '.join(available_names(usage))}")
+        said = f"the API reports no {window!r} window now" if window in KNOWN else f"unknown window {window!r}"
+        raise ConfigurationError(f"{said}; available: {', '.join(available_names(usage))}")
     return [Measure(window, window_label(window), found.utilization, found.resets_at, "window")], None
 
 

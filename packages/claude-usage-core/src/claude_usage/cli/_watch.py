@@ -16,7 +16,7 @@ import time
 from typing import TYPE_CHECKING
 
 from claude_usage.cli import _exit
-from claude_usage.cli._render import Style, format_duration, render_usage
+from claude_usage.cli._render import Style, format_age, format_duration, render_usage
 from claude_usage.cli._usage import fetch, iso, one_line, open_client, stale_reason
 from claude_usage.errors import ClaudeUsageError
 
@@ -32,7 +32,7 @@ def _seconds(seconds: float) -> str:
 
 def footer(cached: CachedUsage, problem: str | None, interval: float, now: float) -> str:
     """``updated 12s ago · next refresh in 60s`` (`` · stale: why`` when stale)."""
-    text = f"updated {format_duration(cached.age(now))} ago · next refresh in {_seconds(interval)}"
+    text = f"updated {format_age(cached.age(now))} ago · next refresh in {_seconds(interval)}"
     if problem is not None:
         text += f" · stale: {problem}"
     return text

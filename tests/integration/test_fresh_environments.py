@@ -3,7 +3,8 @@
 The tests build our wheels themselves (hatchling, no build isolation) and
 install them with ``--no-index``: third-party wheels come from the wheelhouse
 that tox's ``integration`` env downloads beforehand (``WHEELHOUSE``), so no
-test touches the network.
+test touches the network. One of them installs the meta-package from a
+wheelhouse of all four distributions, as a user would from PyPI.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import venv
 from pathlib import Path
 
 import pytest
+from packaging.utils import canonicalize_name, parse_wheel_filename
 from pytest_httpserver import HTTPServer
 
 import support
@@ -104,6 +106,19 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+#: The four distributions of a release, as ``tox -e release`` builds them.
+RELEASED = ("claude-usage-core", "claude-usage-creds-linux", "claude-usage-creds-macos", "claude-usage")
+
+
+@pytest.fixture(scope="module")
+def release_wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A wheelhouse of all four distributions (and nothing else of ours)."""
+    out = tmp_path_factory.mktemp("release-wheels")
+    for distribution in RELEASED:
+        build_wheel(ROOT / "packages" / distribution, out)
+    return out
+
+
 @pytest.fixture
 def core_only(wheels: Path, tmp_path: Path) -> FreshEnv:
     env = FreshEnv(tmp_path / "venv")
@@ -188,3 +203,62 @@ def test_third_party_backend_by_priority_and_by_name(
     assert json.loads(by_name.stdout)["five_hour"]["utilization"] == 53.0
     assert [request.headers["Authorization"] for request, _ in httpserver.log] == [f"Bearer {token}"] * 2
     support.assert_no_token(backends.stdout + by_priority.stdout + by_name.stdout + by_name.stderr, token)
+
+
+def test_meta_package_installs_core_and_the_platform_backends(
+    release_wheels: Path, tmp_path: Path, home: Path, httpserver: HTTPServer, token: str
+) -> None:
+    built = {
+        canonicalize_name(name): version
+        for name, version, _, _ in map(parse_wheel_filename, _wheel_names(release_wheels))
+    }
+    assert set(built) == set(RELEASED), built
+    (version,) = set(built.values())  # one version for the four
+
+    env = FreshEnv(tmp_path / "venv")
+    env.install(release_wheels, "claude-usage")
+
+    listed = env.run(
+        """
+        import importlib.metadata as m, json
+        print(json.dumps({d.metadata["Name"]: d.version for d in m.distributions()}))
+        """
+    )
+    assert listed.returncode == 0, listed.stderr
+    ours = {
+        canonicalize_name(name): installed
+        for name, installed in json.loads(listed.stdout).items()
+        if canonicalize_name(name) in RELEASED
+    }
+    on_macos = sys.platform == "darwin"
+    expected = {"claude-usage", "claude-usage-core", "claude-usage-creds-linux"}
+    if on_macos:
+        expected.add("claude-usage-creds-macos")
+    assert ours == dict.fromkeys(expected, str(version)), "the meta-package's markers chose other distributions"
+
+    reported = env.cli("--version")
+    assert reported.returncode == 0, reported.stderr
+    assert reported.stdout.strip() == f"claude-usage {version}"
+
+    support.write_credentials(home / ".claude", support.credentials_blob(token))
+    backends = env.cli("backends", "--json")
+    assert backends.returncode == 0, backends.stderr
+    listing = json.loads(backends.stdout)
+    names = {backend["name"] for backend in listing["backends"]}
+    assert names == ({"env", "file", "keychain"} if on_macos else {"env", "file"})
+    assert listing["selected"] == ("keychain" if on_macos else "file")
+
+    support.serve(httpserver, support.load_body("published_domain_2026_07.json"))
+    variables = {
+        **os.environ,
+        "CLAUDE_USAGE_BASE_URL": httpserver.url_for("/").rstrip("/"),
+        "CLAUDE_USAGE_CACHE_DIR": str(tmp_path / "cache"),
+    }
+    shown = env.cli("--backend", "file", "--json", env=variables)
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["seven_day"]["utilization"] == 8.0
+    support.assert_no_token(backends.stdout + shown.stdout + shown.stderr, token)
+
+
+def _wheel_names(directory: Path) -> list[str]:
+    return sorted(path.name for path in directory.glob("*.whl"))

@@ -82,10 +82,22 @@ BODY = {
     "seven_day_opus": None,
     "extra_usage": {"is_enabled": False, "monthly_limit": None, "used_credits": None, "utilization": None},
     "limits": [
-        {"kind": "session", "percent": 53, "severity": "normal", "resets_at": "2026-07-08T00:49:59+00:00",
-         "scope": None, "is_active": False},
-        {"kind": "weekly_scoped", "percent": 100, "severity": "warning", "resets_at": "2026-07-13T06:00:00+00:00",
-         "scope": {"model": {"display_name": "Opus"}}, "is_active": True},
+        {
+            "kind": "session",
+            "percent": 53,
+            "severity": "normal",
+            "resets_at": "2026-07-08T00:49:59+00:00",
+            "scope": None,
+            "is_active": False,
+        },
+        {
+            "kind": "weekly_scoped",
+            "percent": 100,
+            "severity": "warning",
+            "resets_at": "2026-07-13T06:00:00+00:00",
+            "scope": {"model": {"display_name": "Opus"}},
+            "is_active": True,
+        },
     ],
 }
 STDIN = json.dumps(
@@ -111,12 +123,12 @@ class Server:
         self.url = f"http://127.0.0.1:{self.process.stdout.readline().strip()}"
 
     def stats(self) -> dict[str, int]:
-        with urllib.request.urlopen(self.url + "/stats") as answer:  # noqa: S310 - loopback
+        with urllib.request.urlopen(self.url + "/stats") as answer:
             result: dict[str, int] = json.load(answer)
             return result
 
     def reset(self) -> None:
-        urllib.request.urlopen(self.url + "/reset").read()  # noqa: S310 - loopback
+        urllib.request.urlopen(self.url + "/reset").read()
 
     def close(self) -> None:
         self.process.kill()
@@ -286,7 +298,9 @@ def main(argv: list[str] | None = None) -> int:
     if not Path(CLI).exists():
         print(f"claude-usage is not installed for {PYTHON}", file=sys.stderr)
         return 2
-    print(f"python {sys.version.split()[0]} on {sys.platform}, {os.cpu_count()} CPUs; {args.runs} runs each", flush=True)
+    print(
+        f"python {sys.version.split()[0]} on {sys.platform}, {os.cpu_count()} CPUs; {args.runs} runs each", flush=True
+    )
     with tempfile.TemporaryDirectory(prefix="claude-usage-bench-") as tmp:
         workdir = Path(tmp)
         home = workdir / "home"

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
-import support
 from pytest_httpserver import HTTPServer
+
+import support
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -55,7 +57,11 @@ def test_json_output_has_the_documented_keys(api: HTTPServer, logged_in: Path, b
     result = support.run_cli("--json")
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
-    assert set(document) == {"five_hour", "seven_day", "windows", "limits", "extra_usage"}
+    assert set(document) == {"five_hour", "seven_day", "windows", "limits", "extra_usage", "fetched_at", "stale"}
+    assert document["stale"] is False
+    fetched_at = datetime.fromisoformat(document["fetched_at"])
+    assert fetched_at.utcoffset() == timedelta(0)
+    assert abs((datetime.now(timezone.utc) - fetched_at).total_seconds()) < 30
     assert document["five_hour"] == {"utilization": 53.0, "resets_at": "2026-07-08T00:49:59.940321+00:00"}
     assert set(document["windows"]) == {"five_hour", "seven_day"}
     assert [limit["kind"] for limit in document["limits"]] == ["session", "weekly_all", "weekly_scoped"]
@@ -89,20 +95,40 @@ def test_config_dir_reads_another_profile(api: HTTPServer, home: Path, tmp_path:
     support.serve(api, support.load_body("published_domain_2026_07.json"))
     result = support.run_cli("--config-dir", str(work), "--json")
     assert result.returncode == 0, result.stderr
-    (request, _), = api.log
+    ((request, _),) = api.log
     assert request.headers["Authorization"] == f"Bearer {other}"
 
 
 @pytest.mark.parametrize(
     ("status", "payload", "headers", "code", "phrase"),
     [
-        (401, {"type": "error", "error": {"type": "authentication_error", "message": "Invalid bearer token"}}, {}, 4,
-         "log in again"),
-        (403, {"type": "error", "error": {"type": "permission_error",
-                                          "message": "OAuth token does not meet scope requirement user:profile"}},
-         {}, 4, "setup-token"),
-        (429, {"error": {"message": "Rate limited. Please try again later.", "type": "rate_limit_error"}},
-         {"Retry-After": "120"}, 5, "retry in 2 min"),
+        (
+            401,
+            {"type": "error", "error": {"type": "authentication_error", "message": "Invalid bearer token"}},
+            {},
+            4,
+            "log in again",
+        ),
+        (
+            403,
+            {
+                "type": "error",
+                "error": {
+                    "type": "permission_error",
+                    "message": "OAuth token does not meet scope requirement user:profile",
+                },
+            },
+            {},
+            4,
+            "setup-token",
+        ),
+        (
+            429,
+            {"error": {"message": "Rate limited. Please try again later.", "type": "rate_limit_error"}},
+            {"Retry-After": "120"},
+            5,
+            "retry in 2 min",
+        ),
         (500, "upstream failure", {}, 6, "server failed (500"),
         (503, "<html>bad gateway</html>", {"Content-Type": "text/html"}, 6, "server failed (503"),
         (200, "<!doctype html><html>portal</html>", {"Content-Type": "text/html"}, 6, "HTML"),
@@ -213,7 +239,7 @@ def test_backends_json_with_env_token(logged_in: Path, token: str, monkeypatch: 
     support.assert_no_token(result.stdout, token)
 
 
-@pytest.mark.parametrize("command", [[], ["show"], ["backends"]])
+@pytest.mark.parametrize("command", [[], ["show"], ["backends"], ["check"], ["wait"], ["watch"], ["doctor"]])
 def test_help_for_each_command(command: list[str]) -> None:
     result = support.run_cli(*command, "--help")
     assert result.returncode == 0
@@ -225,3 +251,42 @@ def test_version() -> None:
     result = support.run_cli("--version")
     assert result.returncode == 0
     assert re.fullmatch(r"claude-usage \d+\.\d+\.\d+\S*\n", result.stdout)
+
+
+def test_show_goes_through_the_shared_cache(api: HTTPServer, logged_in: Path, body: dict[str, Any]) -> None:
+    support.serve(api, body)
+    for _ in range(3):
+        assert support.run_cli("--json").returncode == 0
+    assert len(api.log) == 1
+    assert support.run_cli("show", "--max-age", "0").returncode == 0
+    assert support.run_cli("--max-age", "0", "show").returncode == 0
+    assert len(api.log) == 3
+
+
+def test_show_stale_data_with_one_warning(api: HTTPServer, logged_in: Path, token: str, body: dict[str, Any]) -> None:
+    support.serve_once(api, body)
+    support.serve(
+        api,
+        {"error": {"message": "Rate limited.", "type": "rate_limit_error"}},
+        status=429,
+        headers={"Retry-After": "90"},
+    )
+    first = json.loads(support.run_cli("--json").stdout)
+    result = support.run_cli("--max-age", "0")
+    assert result.returncode == 0
+    assert "5-hour" in result.stdout
+    warning = result.stderr.splitlines()
+    assert len(warning) == 1
+    assert re.fullmatch(
+        r"claude-usage: warning: showing data from \d+s ago: rate limited by the usage endpoint \(429\); "
+        r"retry in 90 s, and poll less often",
+        warning[0],
+    ), warning
+    stale = support.run_cli("--json", "--max-age", "0")
+    assert stale.returncode == 0
+    document = json.loads(stale.stdout)
+    assert document["stale"] is True
+    assert document["fetched_at"] == first["fetched_at"]
+    assert "shared back-off" in stale.stderr and stale.stderr.count("\n") == 1
+    assert len(api.log) == 2, "the back-off holds even with --max-age 0"
+    support.assert_no_token(result.stdout + result.stderr + stale.stdout + stale.stderr, token)

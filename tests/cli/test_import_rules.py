@@ -13,8 +13,9 @@ import sys
 from pathlib import Path
 
 import pytest
-import support
 from pytest_httpserver import HTTPServer
+
+import support
 
 HEAVY = ("requests", "urllib3", "keyring", "cattrs", "attr", "attrs", "rich", "platformdirs", "filelock")
 #: Standard-library modules that cost more than the whole render may spend.
@@ -79,6 +80,8 @@ def test_public_names_defer_requests_cattrs_and_discovery() -> None:
 
 @pytest.mark.parametrize("command", [["--version"], ["statusline", "--help"]])
 def test_cheap_commands_do_not_import_the_client(command: list[str]) -> None:
-    modules = modules_after(f"from claude_usage.cli import main\ntry:\n    main({command!r})\nexcept SystemExit:\n    pass")
+    modules = modules_after(
+        f"from claude_usage.cli import main\ntry:\n    main({command!r})\nexcept SystemExit:\n    pass"
+    )
     for name in ("requests", "cattrs", "keyring", "importlib.metadata"):
         assert name not in modules

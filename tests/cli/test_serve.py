@@ -10,8 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import support
 from pytest_httpserver import HTTPServer
+
+import support
 
 parser = pytest.importorskip("prometheus_client.parser", reason="prometheus_client is the exporter's dependency")
 
@@ -39,7 +40,7 @@ def exporter(api: HTTPServer, logged_in: Path) -> Iterator[str]:
 
 
 def scrape(url: str) -> dict[str, list[tuple[dict[str, str], float]]]:
-    with urllib.request.urlopen(url, timeout=10) as answer:  # noqa: S310 - loopback
+    with urllib.request.urlopen(url, timeout=10) as answer:
         text = answer.read().decode()
     samples: dict[str, list[tuple[dict[str, str], float]]] = {}
     for family in parser.text_string_to_metric_families(text):
@@ -59,12 +60,15 @@ def test_metrics_and_one_api_call_per_ttl(api: HTTPServer, exporter: str, token:
     assert windows == {"five_hour": 104.5, "seven_day": 91.0, "seven_day_cowork": 17.0}
     resets = {labels["window"]: value for labels, value in first["claude_usage_resets_at_seconds"]}
     assert resets["five_hour"] == 1788256800.0  # 2026-09-01T10:00:00Z
-    limits = {(labels["kind"], labels["model"], labels["active"]): value for labels, value in first["claude_usage_limit_percent"]}
+    limits = {
+        (labels["kind"], labels["model"], labels["active"]): value
+        for labels, value in first["claude_usage_limit_percent"]
+    }
     assert limits[("weekly_scoped", "Opus", "true")] == 100.0
     assert limits[("session", "", "false")] == 100.0
     assert first["claude_usage_up"] == [({"profile": "default"}, 1.0)]
     assert first["claude_usage_stale"] == [({"profile": "default"}, 0.0)]
-    (_, success), = first["claude_usage_last_success_timestamp_seconds"]
+    ((_, success),) = first["claude_usage_last_success_timestamp_seconds"]
     assert abs(success - time.time()) < 60
 
 
@@ -92,7 +96,10 @@ def test_textfile_for_node_exporter(api: HTTPServer, logged_in: Path, tmp_path: 
     text = target.read_text()
     support.assert_no_token(text, token)
     families = {family.name: family for family in parser.text_string_to_metric_families(text)}
-    assert families["claude_usage_utilization_percent"].samples[0].labels == {"profile": "default", "window": "five_hour"}
+    assert families["claude_usage_utilization_percent"].samples[0].labels == {
+        "profile": "default",
+        "window": "five_hour",
+    }
 
 
 def test_profiles_are_labelled(api: HTTPServer, home: Path, tmp_path: Path) -> None:

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import support
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
+
+import support
 
 STDIN = {
     "session_id": "abc",
@@ -75,8 +76,17 @@ def test_without_rate_limits_uses_the_api(api: HTTPServer, logged_in: Path, toke
     assert line == "5h 53% now · 7d 8% now"
 
 
-@pytest.mark.parametrize("stdin", ["", "{}", "not json at all", "[1, 2]", '{"rate_limits": "weird"}',
-                                   '{"rate_limits": {"five_hour": {"used_percentage": "x"}}}'])
+@pytest.mark.parametrize(
+    "stdin",
+    [
+        "",
+        "{}",
+        "not json at all",
+        "[1, 2]",
+        '{"rate_limits": "weird"}',
+        '{"rate_limits": {"five_hour": {"used_percentage": "x"}}}',
+    ],
+)
 def test_odd_stdin_still_renders(api: HTTPServer, logged_in: Path, token: str, stdin: str) -> None:
     support.serve(api, support.load_body("variant_new_keys_over_100.json"))
     line = one_line(statusline(stdin=stdin), token)
@@ -95,7 +105,8 @@ def test_format_fields(api: HTTPServer, logged_in: Path) -> None:
     support.serve(api, support.load_body("variant_new_keys_over_100.json"))
     line = one_line(
         statusline(
-            "--format", "{five_hour}|{five_hour_reset}|{seven_day}|{binding}|{binding_percent}|{stale}|",
+            "--format",
+            "{five_hour}|{five_hour_reset}|{seven_day}|{binding}|{binding_percent}|{stale}|",
             stdin=with_rate_limits(10, 20),
         )
     )
@@ -127,11 +138,22 @@ def test_no_credentials_says_why_and_exits_0(api: HTTPServer, token: str) -> Non
 @pytest.mark.parametrize(
     ("status", "payload", "reason"),
     [
-        (401, {"type": "error", "error": {"type": "authentication_error", "message": "Invalid bearer token"}},
-         "token rejected"),
-        (403, {"type": "error", "error": {"type": "permission_error",
-                                          "message": "OAuth token does not meet scope requirement user:profile"}},
-         "lacks user:profile"),
+        (
+            401,
+            {"type": "error", "error": {"type": "authentication_error", "message": "Invalid bearer token"}},
+            "token rejected",
+        ),
+        (
+            403,
+            {
+                "type": "error",
+                "error": {
+                    "type": "permission_error",
+                    "message": "OAuth token does not meet scope requirement user:profile",
+                },
+            },
+            "lacks user:profile",
+        ),
         (429, {"error": {"type": "rate_limit_error"}}, "rate limited"),
         (500, "boom", "API error"),
         (200, "<html>portal</html>", "usage unavailable"),
@@ -187,13 +209,20 @@ def test_herd_of_statuslines_sends_one_request(api: HTTPServer, logged_in: Path,
 
     def slowish(request: Request) -> Response:
         time.sleep(0.4)  # long enough for every process to find the cache cold
-        return Response(json.dumps(support.load_body("variant_new_keys_over_100.json")), content_type="application/json")
+        return Response(
+            json.dumps(support.load_body("variant_new_keys_over_100.json")), content_type="application/json"
+        )
 
     api.expect_request("/api/oauth/usage").respond_with_handler(slowish)
     command = [*support.cli_command(), "statusline", "--timeout", "5"]
     processes = [
         subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ)
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=dict(os.environ),
         )
         for _ in range(20)
     ]

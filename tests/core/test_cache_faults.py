@@ -10,9 +10,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import support
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
+
+import support
 
 PROCESSES = 200
 

@@ -14,8 +14,8 @@ import pkgutil
 from pathlib import Path
 
 import pytest
-import support
 
+import support
 from claude_usage import Credentials, parse_claude_code_credentials
 
 SECRET_ATTRIBUTES = {"_value", "_token"}

@@ -47,10 +47,11 @@ def new_session() -> requests.Session:
     session = requests.Session()
     # requests' own adapters already make exactly one attempt (max_retries
     # is 0, reads never retried); mounting fresh ones would cost a pool
-    # manager per call for nothing. Asserted, so a change upstream is noticed.
+    # manager per call for nothing. Checked, so a change upstream is noticed.
     for adapter in session.adapters.values():
         retries = getattr(adapter, "max_retries", None)
-        assert retries is not None and retries.total == 0 and not retries.read, "requests started retrying"
+        if retries is None or retries.total != 0 or retries.read:
+            raise RuntimeError("requests' default adapter retries: claude-usage must send one attempt only")
     return session
 
 

@@ -58,22 +58,26 @@ def cmd_check(args: argparse.Namespace) -> int:
     return _exit.OVER if verdict.over else _exit.OK
 
 
-def next_wake(verdict: Verdict, now: float, backoff: float) -> tuple[float, bool]:
-    """When to look again, and whether that is because of a reset.
+def next_wake(verdict: Verdict, now: float, *, backoff: float, fetched_at: float, stale: bool) -> tuple[float, str]:
+    """When to look again, and why (``reset``, ``predates`` or ``recheck``).
 
     After the latest reset among the measures at or over the threshold (plus a
-    margin); a minute from now when one of them has no reset time in the
-    future; never before a back-off the server asked for has ended.
+    margin). At once when that reset has passed and the data (fresh, from the
+    cache) predates it. A minute from now when a reset time is missing, or
+    passed and the data still says at or over. Never before a back-off the
+    server asked for has ended.
     """
     resets = [m.resets_at.timestamp() if m.resets_at is not None else None for m in verdict.over_items]
-    future = [when for when in resets if when is not None and when > now]
-    if resets and len(future) == len(resets):
-        wake, at_reset = max(future) + RESET_MARGIN, True
+    known = [when for when in resets if when is not None]
+    if resets and len(known) == len(resets) and max(known) > now:
+        wake, why = max(known) + RESET_MARGIN, "reset"
+    elif resets and len(known) == len(resets) and fetched_at < max(known) and not stale:
+        wake, why = now, "predates"
     else:
-        wake, at_reset = now + RECHECK_SECONDS, False
+        wake, why = now + RECHECK_SECONDS, "recheck"
     if now + backoff > wake:
-        return now + backoff, False
-    return wake, at_reset
+        return now + backoff, "recheck"
+    return wake, why
 
 
 def sleep_until(wall: float) -> None:
@@ -99,7 +103,7 @@ def cmd_wait(args: argparse.Namespace) -> int:
                 return _exit.OK
             now = time.time()
             backoff = backoff_remaining(args, client) if cached.stale else 0.0
-            wake, at_reset = next_wake(verdict, now, backoff)
+            wake, why = next_wake(verdict, now, backoff=backoff, fetched_at=cached.fetched_at, stale=cached.stale)
             warn_if_stale(cached, "using")
             if deadline is not None and wake > deadline:
                 if args.json:
@@ -110,11 +114,14 @@ def cmd_wait(args: argparse.Namespace) -> int:
                         f"would come after --max-wait {_seconds_text(args.max_wait)}"
                     )
                 return _exit.OVER
-            purpose = "after the reset" if at_reset else "to check again"
-            sys.stderr.write(
-                f"{PROG}: {verdict.line()}; waking at {local_time(wake, now)} "
-                f"(in {format_duration(wake - now)}) {purpose}\n"
-            )
+            if why == "predates":
+                message = f"{verdict.line()}, but the reset has passed since that data was fetched; checking again"
+            else:
+                purpose = "after the reset" if why == "reset" else "to check again"
+                message = (
+                    f"{verdict.line()}; waking at {local_time(wake, now)} (in {format_duration(wake - now)}) {purpose}"
+                )
+            sys.stderr.write(f"{PROG}: {message}\n")
             sys.stderr.flush()
             client.close()  # no idle connection held open for hours; the next fetch opens one
             sleep_until(wake)

@@ -4,7 +4,8 @@ says, and what to do about each failure.
 It reads the credentials' metadata (backend, subscription, tier, scopes,
 expiry) and never the token: nothing here formats, slices or measures the
 access token. The live call goes through the shared cache with
-``max_age=0``, so a back-off the server asked for is respected.
+``max_age=0`` (unless ``--max-age`` says otherwise), so a back-off the
+server asked for is respected.
 """
 
 from __future__ import annotations
@@ -391,8 +392,9 @@ def _summary(cached: CachedUsage) -> list[str]:
 def _live(report: Report, args: argparse.Namespace, client: UsageClient, backoff: float) -> None:
     report.section("Live check")
     started = time.monotonic()
+    asked_at = time.time()
     try:
-        cached = fetch(args, client, max_age=0)
+        cached = fetch(args, client, max_age=args.max_age)
     except ClaudeUsageError as error:
         report.item("result", f"FAILED: {one_line(str(error))}")
         report.document["live"] = {
@@ -423,14 +425,19 @@ def _live(report: Report, args: argparse.Namespace, client: UsageClient, backoff
         elif report.exit_code == _exit.OK:
             report.exit_code = _exit.UNAVAILABLE
         return
-    report.item("result", f"OK ({elapsed * 1000:.0f} ms)")
+    if cached.fetched_at < asked_at:
+        report.item(
+            "result", f"OK, from the cache ({format_age(cached.age())} old, --max-age {args.max_age:g}): no request"
+        )
+    else:
+        report.item("result", f"OK ({elapsed * 1000:.0f} ms)")
     usage, *binding = _summary(cached)
     report.item("usage", usage)
     for line in binding:
         report.item("binding", line)
     report.document["live"] = {
         "ok": True,
-        "sent": True,
+        "sent": cached.fetched_at >= asked_at,
         "stale": False,
         "fetched_at": iso(cached.fetched_at),
         "error": None,

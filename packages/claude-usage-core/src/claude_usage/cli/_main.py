@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 import sys
+import textwrap
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
@@ -40,19 +41,39 @@ ERROR_CODES = """\
   2   usage error: bad option or configuration
   3   credentials problem: not found, invalid, expired, or no backend
   4   rejected by the API (401 invalid token, 403 missing scope)
-  5   rate limited (429) and no cached data to show
-  6   network, server (5xx) or response-format problem (and no cached data)
+  5   rate limited (429)
+  6   network, server (5xx) or response-format problem
   70  internal error in claude-usage (please report it)
 """
 
+STALE_NOTE = """\
+  When a 429 back-off or a network failure keeps the shared cache from
+  refreshing, the last good data is used, with one warning line on stderr
+  and the usual exit code; 5 and 6 mean there was no data to use.
+"""
+
 COMMAND_EXIT_CODES = {
-    "show": "  0   success; older cached data is shown with a warning when it could not be refreshed\n",
-    "check": "  0   under the threshold\n  1   at or over the threshold\n",
-    "wait": "  0   under the threshold (at once, or after waiting)\n  1   --max-wait elapsed first\n",
-    "watch": "  0   after --count renders, or on Ctrl-C\n  (2-6 only when the first fetch fails)\n",
-    "doctor": "  0   the live call succeeded\n  (otherwise the code of the failure found)\n",
+    "show": "  0   success (also with older cached data; see below)\n" + ERROR_CODES + STALE_NOTE,
+    "check": "  0   under the threshold\n  1   at or over the threshold\n" + ERROR_CODES + STALE_NOTE,
+    "wait": "  0   under the threshold (at once, or after waiting)\n  1   --max-wait elapsed first\n"
+    + ERROR_CODES
+    + "  130 interrupted (Ctrl-C)\n"
+    + STALE_NOTE,
+    "watch": "  0   after --count renders, or on Ctrl-C\n"
+    + ERROR_CODES
+    + "  2-6 only when the first fetch fails; later failures keep the last data on\n"
+    "  screen, marked stale.\n",
+    "doctor": "  0   the live call succeeded\n"
+    + ERROR_CODES
+    + "  2-6 are the code of the first problem found (configuration, credentials,\n"
+    "  then the live call, including a back-off still in force).\n",
+    "serve": "  0   stopped (Ctrl-C or SIGTERM), or --textfile written\n"
+    "  2   prometheus_client missing, or the port / file cannot be used\n",
     "backends": "  0   success\n",
 }
+
+#: --max-age when not given: doctor makes a live call, the others accept a minute.
+MAX_AGE_DEFAULTS = {"doctor": 0.0}
 
 ENVIRONMENT_HELP = """\
 environment:
@@ -83,6 +104,8 @@ DESCRIPTIONS = {
     "Ctrl-C stops it.",
     "doctor": "Diagnose the set-up: version, configuration, backends, the credentials found (never the token), "
     "the cache, and a live call, with advice for each problem found.",
+    "serve": "Serve usage as Prometheus metrics (or write them once with --textfile). Every scrape reads through "
+    "the shared cache (--max-age), so scrapers cause at most one API call per max age and profile.",
     "backends": "List installed credential backends, their priority or why each is unavailable here, "
     "and which one would be used. Never reads or prints a token.",
 }
@@ -93,10 +116,11 @@ HELPS = {
     "wait": "wait until usage is under a threshold",
     "watch": "re-render the usage table every interval",
     "doctor": "diagnose credentials, cache, configuration and the API",
+    "serve": "export usage as Prometheus metrics",
     "backends": "list the credential backends and which one would be used",
 }
 
-FETCHING = ("show", "check", "wait", "watch", "doctor")
+FETCHING = ("show", "check", "wait", "watch", "doctor", "serve")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -106,7 +130,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(_exit.USAGE, f"{PROG}: error: {message} (see `{self.prog} --help`)\n")
 
 
-def _common(parser: argparse.ArgumentParser, *, top: bool, fetching: bool = True) -> None:
+def _common(parser: argparse.ArgumentParser, *, top: bool, command: str | None = None) -> None:
     """Options accepted before and after the command name.
 
     Sub-parsers use SUPPRESS defaults so that an option given before the
@@ -130,13 +154,15 @@ def _common(parser: argparse.ArgumentParser, *, top: bool, fetching: bool = True
         default=default(None),
         help="read this Claude Code profile (as CLAUDE_CONFIG_DIR would) without changing the environment",
     )
-    if fetching:
+    if top or command in FETCHING:
+        max_age = MAX_AGE_DEFAULTS.get(command or "show", DEFAULT_MAX_AGE)
         group.add_argument(
             "--max-age",
             metavar="SECONDS",
             type=_usage.seconds_value,
-            default=default(DEFAULT_MAX_AGE),
-            help=f"use data from the shared cache up to this old (default {DEFAULT_MAX_AGE:g}); 0 asks for fresh "
+            # None: each command's own default, resolved after parsing.
+            default=default(None),
+            help=f"use data from the shared cache up to this old (default {max_age:g}); 0 asks for fresh "
             "data, but a back-off the server asked for is still respected",
         )
         group.add_argument(
@@ -186,6 +212,10 @@ def _command_options(name: str, parser: argparse.ArgumentParser) -> None:
             help="give up (exit 1) rather than wait longer than this (seconds, or 15m, 2h, 1d); "
             "it exits as soon as the next check would come too late",
         )
+    elif name == "serve":
+        from claude_usage.cli._serve import add_arguments
+
+        add_arguments(parser)
     elif name == "watch":
         group = parser.add_argument_group("watch options")
         group.add_argument(
@@ -215,19 +245,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _common(parser, top=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in ("show", "check", "wait", "watch", "doctor", "backends"):
+    for name in ("show", "check", "wait", "watch", "doctor", "serve", "backends"):
         sub = commands.add_parser(
             name,
             help=HELPS[name],
-            description=DESCRIPTIONS[name],
-            epilog="exit codes:\n"
-            + COMMAND_EXIT_CODES[name]
-            + (ERROR_CODES if name != "backends" else "")
-            + ("  130 interrupted (Ctrl-C)\n" if name == "wait" else ""),
+            description=textwrap.fill(DESCRIPTIONS[name], 79),
+            epilog="exit codes:\n" + COMMAND_EXIT_CODES[name],
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         _command_options(name, sub)
-        _common(sub, top=False, fetching=name in FETCHING)
+        _common(sub, top=False, command=name)
     statusline = commands.add_parser(
         "statusline",
         help="one line for Claude Code's statusLine.command (see `claude-usage statusline --help`)",
@@ -303,6 +330,12 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return doctor(args)
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from claude_usage.cli._serve import run as serve
+
+    return serve(args)
+
+
 def cmd_backends(args: argparse.Namespace) -> int:
     from claude_usage import _registry
 
@@ -363,6 +396,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "wait": cmd_wait,
     "watch": cmd_watch,
     "doctor": cmd_doctor,
+    "serve": cmd_serve,
     "backends": cmd_backends,
 }
 
@@ -371,6 +405,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(args.verbose)
+    if getattr(args, "max_age", None) is None:
+        args.max_age = MAX_AGE_DEFAULTS.get(args.command or "show", DEFAULT_MAX_AGE)
     if args.command == "statusline":
         from claude_usage.cli._statusline import main as statusline
 

@@ -44,7 +44,9 @@ class UsageCollector:
 
         labels = ["profile"]
         utilization = GaugeMetricFamily(
-            "claude_usage_utilization_percent", "Used share of a rate-limit window, in percent", labels=[*labels, "window"]
+            "claude_usage_utilization_percent",
+            "Used share of a rate-limit window, in percent",
+            labels=[*labels, "window"],
         )
         resets = GaugeMetricFamily(
             "claude_usage_resets_at_seconds", "When a window resets, as a Unix timestamp", labels=[*labels, "window"]
@@ -147,4 +149,3 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a Claude Code profile directory to report (repeatable; labelled profile=DIR); "
         "default: the current profile, labelled profile=default",
     )
-

@@ -18,18 +18,16 @@ import attrs
 
 from claude_usage.cli._render import format_age, format_percent, limit_label, window_label
 from claude_usage.errors import ConfigurationError
+from claude_usage.models import KNOWN_WINDOWS
 
 if TYPE_CHECKING:
-    from claude_usage import CachedUsage, UsageClient
-    from claude_usage.models import UsageData
+    from claude_usage import CachedUsage, UsageClient, UsageData
 
 PROG = "claude-usage"
 
 #: ``--window`` values that are not window keys.
 ANY = "any"
 BINDING = "binding"
-#: Window names accepted even when this answer lacks them.
-KNOWN = ("five_hour", "seven_day")
 
 _UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _DURATION = re.compile(r"\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([smhd]?)\s*")
@@ -112,9 +110,7 @@ def stale_reason(cached: CachedUsage) -> str:
 def warn_if_stale(cached: CachedUsage, verb: str = "showing") -> None:
     """One line on stderr when the cache could only serve older data."""
     if cached.stale:
-        sys.stderr.write(
-            f"{PROG}: warning: {verb} data from {format_age(cached.age())} ago: {stale_reason(cached)}\n"
-        )
+        sys.stderr.write(f"{PROG}: warning: {verb} data from {format_age(cached.age())} ago: {stale_reason(cached)}\n")
 
 
 def iso(epoch: float) -> str:
@@ -198,7 +194,7 @@ def select(usage: UsageData, window: str) -> tuple[list[Measure], str | None]:
         ], None
     found = usage.windows.get(window)
     if found is None:
-        said = f"the API reports no {window!r} window now" if window in KNOWN else f"unknown window {window!r}"
+        said = f"the API reports no {window!r} window now" if window in KNOWN_WINDOWS else f"unknown window {window!r}"
         raise ConfigurationError(f"{said}; available: {', '.join(available_names(usage))}")
     return [Measure(window, window_label(window), found.utilization, found.resets_at, "window")], None
 

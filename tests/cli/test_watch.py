@@ -1,0 +1,188 @@
+"""``claude-usage watch``, run as a subprocess against a loopback server."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import re
+import select
+import signal
+import subprocess
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+import support
+
+CLEAR = "\033[H\033[2J"
+FOOTER = re.compile(r"^updated (\d+)s ago · next refresh in 0\.2s(?: · stale: (.*))?$", re.MULTILINE)
+RATE_LIMITED = {"error": {"message": "Rate limited. Please try again later.", "type": "rate_limit_error"}}
+
+
+@pytest.fixture
+def logged_in(home: Path, token: str) -> Path:
+    return support.write_credentials(home / ".claude", support.credentials_blob(token))
+
+
+def body(five: float) -> dict[str, Any]:
+    reset = datetime.fromtimestamp(time.time() + 2 * 3600 + 630, timezone.utc).isoformat()
+    return {
+        "five_hour": {"utilization": five, "resets_at": reset},
+        "seven_day": {"utilization": 8.0, "resets_at": reset},
+        "seven_day_cowork": {"utilization": 17.0, "resets_at": None},
+    }
+
+
+def renders(stdout: str) -> list[str]:
+    """The renders of a piped watch: separated by one blank line each."""
+    chunks = stdout.split("\n\n5-hour")
+    return [chunks[0], *("5-hour" + chunk for chunk in chunks[1:])]
+
+
+def test_piped_renders_and_one_request_per_interval(api: HTTPServer, logged_in: Path, token: str) -> None:
+    support.serve(api, body(53.0))
+    result = support.run_cli("watch", "--interval", "0.2", "--count", "3", "--max-age", "0")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert CLEAR not in result.stdout, "no screen clearing when piped"
+    frames = renders(result.stdout)
+    assert len(frames) == 3
+    for frame in frames:
+        assert re.search(r"^5-hour +█+░+ +53%  resets in 2h 10m$", frame, re.MULTILINE), frame
+        assert re.search(r"^seven_day_cowork +█+░+ +17%  no reset scheduled$", frame, re.MULTILINE), frame
+        footer = FOOTER.findall(frame)
+        assert len(footer) == 1 and footer[0][1] == "", frame
+        assert int(footer[0][0]) <= 1
+    # --max-age 0 for the first render, then the interval is the max age: the
+    # data is always older than the interval when the next render comes.
+    assert len(api.log) == 3
+    support.assert_no_token(result.stdout, token)
+
+
+def test_first_render_from_the_shared_cache(api: HTTPServer, logged_in: Path) -> None:
+    support.serve(api, body(53.0))
+    assert support.run_cli("show").returncode == 0
+    assert len(api.log) == 1
+    result = support.run_cli("watch", "--interval", "0.2", "--count", "2")
+    assert result.returncode == 0, result.stderr
+    assert len(renders(result.stdout)) == 2
+    # The default --max-age (60) served the first render; the second is
+    # older than the interval and was refreshed.
+    assert len(api.log) == 2
+
+
+def test_a_429_keeps_the_data_and_stops_the_requests(api: HTTPServer, logged_in: Path, token: str) -> None:
+    support.serve_once(api, body(53.0))
+    support.serve(api, RATE_LIMITED, status=429, headers={"Retry-After": "60"})
+    result = support.run_cli("watch", "--interval", "0.2", "--count", "4", "--max-age", "0")
+    assert result.returncode == 0, result.stderr
+    frames = renders(result.stdout)
+    assert len(frames) == 4
+    stale = [FOOTER.findall(frame)[0][1] for frame in frames]
+    assert stale[0] == ""
+    assert all("rate limited" in reason and "429" in reason for reason in stale[1:]), stale
+    assert all(re.search(r"^5-hour .* 53%", frame, re.MULTILINE) for frame in frames)
+    assert len(api.log) == 2, "the Retry-After back-off must hold for the renders after the 429"
+    support.assert_no_token(result.stdout + result.stderr, token)
+
+
+def test_json_lines(api: HTTPServer, logged_in: Path) -> None:
+    support.serve_once(api, body(53.0))
+    support.serve(api, RATE_LIMITED, status=429, headers={"Retry-After": "60"})
+    result = support.run_cli("watch", "--interval", "0.2", "--count", "3", "--max-age", "0", "--json")
+    assert result.returncode == 0, result.stderr
+    documents = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(documents) == 3
+    assert [document["stale"] for document in documents] == [False, True, True]
+    assert documents[0]["error"] is None and "429" in documents[1]["error"]
+    assert {document["fetched_at"] for document in documents} == {documents[0]["fetched_at"]}
+    assert documents[2]["five_hour"]["utilization"] == 53.0
+
+
+def test_terminal_clears_between_renders(api: HTTPServer, logged_in: Path, token: str) -> None:
+    support.serve(api, body(53.0))
+    controller, terminal = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            [*support.cli_command(), "watch", "--interval", "0.2", "--count", "2", "--color", "never"],
+            stdout=terminal,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "COLUMNS": "80", "LINES": "24"},
+        )
+        os.close(terminal)
+        output = b""
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([controller], [], [], 0.5)
+            if ready:
+                try:
+                    chunk = os.read(controller, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                output += chunk
+            elif process.poll() is not None:
+                break
+        assert process.wait(timeout=10) == 0
+    finally:
+        os.close(controller)
+    text = output.decode("utf-8", "replace")
+    assert text.count(CLEAR) == 2
+    assert text.count("updated ") == 2
+    assert "5-hour" in text
+    support.assert_no_token(text, token)
+
+
+def test_ctrl_c_exits_0_quietly(api: HTTPServer, logged_in: Path) -> None:
+    support.serve(api, body(53.0))
+    process = subprocess.Popen(
+        [*support.cli_command(), "watch", "--interval", "30"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        while "updated " not in process.stdout.readline():
+            pass
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=10)
+    finally:
+        process.kill()
+    assert process.returncode == 0
+    assert stderr == ""
+    assert len(api.log) == 1
+
+
+def test_first_fetch_failing_is_the_error_and_its_code(api: HTTPServer, home: Path, token: str) -> None:
+    result = support.run_cli("watch", "--interval", "0.2", "--count", "2")
+    assert result.returncode == 3
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("claude-usage: error: ")
+    assert len(api.log) == 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--interval", "0.05"], ["--interval", "-1"], ["--interval", "x"], ["--count", "0"], ["--count", "two"]],
+)
+def test_bad_options_exit_2(api: HTTPServer, logged_in: Path, args: list[str]) -> None:
+    result = support.run_cli("watch", *args)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert len(api.log) == 0
+
+
+def test_help() -> None:
+    result = support.run_cli("watch", "--help")
+    assert result.returncode == 0
+    assert "--interval SECONDS" in result.stdout and "--count N" in result.stdout
+    assert "--max-age" in result.stdout and "exit codes" in result.stdout

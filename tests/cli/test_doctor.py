@@ -4,6 +4,7 @@ the token, with or without ``-v``."""
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 from collections.abc import Callable
@@ -369,3 +370,20 @@ def test_garbage_option_exit_2() -> None:
     result = run_doctor("--frobnicate")
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_doctor_warns_about_a_foreign_claude_usage_package(tmp_path: Path, home: Path) -> None:
+    """claude-usage-limits (on the package index) installs the same `claude_usage` package."""
+    site = tmp_path / "site"
+    info = site / "claude_usage_limits-0.1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: claude-usage-limits\nVersion: 0.1.0\n")
+    (info / "top_level.txt").write_text("claude_usage\n")
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    result = support.run_cli("doctor", "--json", env=env)
+    document = json.loads(result.stdout)
+    assert document["foreign_distributions"] == ["claude-usage-limits 0.1.0"]
+    text = support.run_cli("doctor", env=env).stdout
+    assert "warning: claude-usage-limits 0.1.0 is installed too" in text
+    clean = json.loads(support.run_cli("doctor", "--json").stdout)
+    assert clean["foreign_distributions"] == []

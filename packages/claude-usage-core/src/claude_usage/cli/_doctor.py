@@ -192,6 +192,41 @@ def _about(report: Report) -> None:
     report.item("python", python)
     report.item("platform", f"{sys.platform} ({platform.platform(terse=True)})")
     report.document.update(version=__version__, python=python, platform=sys.platform)
+    foreign = foreign_distributions()
+    report.document["foreign_distributions"] = foreign
+    for name in foreign:
+        report.note(
+            f"warning: {name} is installed too and is not part of claude-usage: it claims the same "
+            "`claude_usage` package or `claude-usage` name, so one of the two may be broken; "
+            f"uninstall one (pip uninstall {name.split()[0]})"
+        )
+
+
+#: The distributions of this project; anything else providing the
+#: ``claude_usage`` import package, or a ``claude-usage`` that does not
+#: depend on our core, is someone else's project with a clashing name.
+OURS = {"claude-usage-core", "claude-usage-creds-linux", "claude-usage-creds-macos", "claude-usage"}
+
+
+def foreign_distributions() -> list[str]:
+    """Installed distributions that clash with ours, as ``name version``."""
+    from importlib import metadata
+
+    found: set[str] = set()
+    for name in metadata.packages_distributions().get("claude_usage", []):
+        if _normalise(name) not in OURS:
+            found.add(name)
+    try:
+        meta = metadata.distribution("claude-usage")
+    except metadata.PackageNotFoundError:
+        meta = None
+    if meta is not None and not any(_normalise(req).startswith("claude-usage-core") for req in meta.requires or []):
+        found.add("claude-usage")
+    return sorted(f"{name} {metadata.version(name)}" for name in found)
+
+
+def _normalise(name: str) -> str:
+    return name.lower().replace("_", "-").replace(".", "-")
 
 
 def _configuration(report: Report, args: argparse.Namespace) -> UsageClient | None:

@@ -14,9 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import support
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
+
+import support
 
 COMMANDS: list[list[str]] = [
     [],

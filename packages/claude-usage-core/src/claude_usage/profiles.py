@@ -21,15 +21,18 @@ if TYPE_CHECKING:
 __all__ = [
     "CONFIG_DIR_ENV",
     "CREDENTIALS_FILENAME",
+    "PROFILES_ENV",
     "SECURESTORAGE_DIR_ENV",
     "credentials_path",
     "default_config_dir",
+    "discover_profiles",
     "storage_dir",
 ]
 
 CONFIG_DIR_ENV = "CLAUDE_CONFIG_DIR"
 SECURESTORAGE_DIR_ENV = "CLAUDE_SECURESTORAGE_CONFIG_DIR"
 CREDENTIALS_FILENAME = ".credentials.json"
+PROFILES_ENV = "CLAUDE_USAGE_PROFILES"
 
 
 def storage_dir(config_dir: str | None = None, environ: Mapping[str, str] | None = None) -> str | None:
@@ -60,3 +63,32 @@ def credentials_path(config_dir: str | None = None, environ: Mapping[str, str] |
     chosen = storage_dir(config_dir, environ)
     base = os.path.join(os.path.expanduser("~"), ".claude") if chosen is None else chosen
     return Path(os.path.join(base, CREDENTIALS_FILENAME))
+
+
+def discover_profiles(environ: Mapping[str, str] | None = None) -> list[str | None]:
+    """Every Claude Code profile that can be found, ``None`` first for the
+    default one.
+
+    Claude Code keeps no list of profiles, so this gathers: the default
+    profile; ``$CLAUDE_CONFIG_DIR`` when set; each entry of
+    ``$CLAUDE_USAGE_PROFILES`` (directories separated by ``os.pathsep``, for
+    profiles kept anywhere); and the directories ``~/.claude-*`` and
+    ``~/.config/claude*`` that hold a ``.credentials.json`` (profiles whose
+    token is only in the Keychain must be listed in ``CLAUDE_USAGE_PROFILES``).
+    Directory strings are kept as found: they select Keychain items literally.
+    """
+    import glob
+
+    env = os.environ if environ is None else environ
+    home = os.path.expanduser("~")
+    found: list[str | None] = [None]
+    candidates = [env.get(CONFIG_DIR_ENV) or ""]
+    candidates += [entry for entry in (env.get(PROFILES_ENV) or "").split(os.pathsep) if entry]
+    for pattern in (os.path.join(home, ".claude-*"), os.path.join(home, ".config", "claude*")):
+        candidates += sorted(
+            path for path in glob.glob(pattern) if os.path.isfile(os.path.join(path, CREDENTIALS_FILENAME))
+        )
+    for candidate in candidates:
+        if candidate and candidate not in found:
+            found.append(candidate)
+    return found

@@ -85,6 +85,7 @@ environment:
   CLAUDE_USAGE_USER_AGENT  User-Agent header (default claude-code/<version> ...)
   CLAUDE_USAGE_CA_BUNDLE   CA certificates to trust for TLS
   CLAUDE_USAGE_CACHE_DIR   where the shared cache lives (default: the user cache directory)
+  CLAUDE_USAGE_PROFILES    more profile directories for --all-profiles (os.pathsep-separated)
   NO_COLOR                 disable colour
 """
 
@@ -243,6 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--all-profiles", action="store_true", default=False, help=ALL_PROFILES_HELP)
     _common(parser, top=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in ("show", "check", "wait", "watch", "doctor", "serve", "backends"):
@@ -254,6 +256,8 @@ def build_parser() -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         _command_options(name, sub)
+        if name == "show":
+            sub.add_argument("--all-profiles", action="store_true", default=argparse.SUPPRESS, help=ALL_PROFILES_HELP)
         _common(sub, top=False, command=name)
     statusline = commands.add_parser(
         "statusline",
@@ -287,9 +291,17 @@ def _print(text: str) -> None:
     sys.stdout.write(text + "\n")
 
 
+ALL_PROFILES_HELP = (
+    "show every Claude Code profile found: the default one, $CLAUDE_CONFIG_DIR, the directories in "
+    "$CLAUDE_USAGE_PROFILES, and ~/.claude-* or ~/.config/claude* holding a .credentials.json"
+)
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     from claude_usage import unstructure_usage
 
+    if args.all_profiles:
+        return _show_all_profiles(args)
     with _usage.open_client(args) as client:
         cached = _usage.fetch(args, client, max_age=args.max_age)
     usage = cached.data
@@ -303,6 +315,39 @@ def cmd_show(args: argparse.Namespace) -> int:
         _print(render_usage(usage, style=Style(_use_colour(args.color)), width=width))
     _usage.warn_if_stale(cached)
     return _exit.OK
+
+
+def _show_all_profiles(args: argparse.Namespace) -> int:
+    """One section per profile; a profile that fails is reported, not fatal
+    to the others, and the exit code is the first failure's (0 if none)."""
+    from claude_usage import ClaudeUsageError, unstructure_usage
+    from claude_usage.cli._render import Style, render_usage
+    from claude_usage.profiles import discover_profiles
+
+    style = Style(_use_colour(args.color))
+    width = shutil.get_terminal_size((80, 24)).columns
+    code = _exit.OK
+    entries: list[dict[str, object]] = []
+    sections: list[str] = []
+    with _usage.open_client(args) as client:
+        for profile in discover_profiles():
+            args.config_dir = profile
+            label = profile or "default profile"
+            try:
+                cached = _usage.fetch(args, client, max_age=args.max_age)
+                usage = cached.data
+            except ClaudeUsageError as error:
+                code = code or _exit.exit_code_for(error)
+                message = " ".join(str(error).split())
+                entries.append({"profile": profile, "usage": None, "error": message})
+                sections.append(f"{style.bold(label)}\n  error: {message}")
+                continue
+            document = {**unstructure_usage(usage), "fetched_at": _usage.iso(cached.fetched_at), "stale": cached.stale}
+            entries.append({"profile": profile, "usage": document, "error": None})
+            stale = f" (stale: {_usage.stale_reason(cached)})" if cached.stale else ""
+            sections.append(f"{style.bold(label)}{stale}\n" + render_usage(usage, style=style, width=width))
+    _print(json.dumps({"profiles": entries}, indent=2) if args.json else "\n\n".join(sections))
+    return code
 
 
 def cmd_check(args: argparse.Namespace) -> int:

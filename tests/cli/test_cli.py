@@ -290,3 +290,15 @@ def test_show_stale_data_with_one_warning(api: HTTPServer, logged_in: Path, toke
     assert "shared back-off" in stale.stderr and stale.stderr.count("\n") == 1
     assert len(api.log) == 2, "the back-off holds even with --max-age 0"
     support.assert_no_token(result.stdout + result.stderr + stale.stdout + stale.stderr, token)
+
+
+def test_narrow_terminal_drops_the_bars(api: HTTPServer, logged_in: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    support.serve(api, support.load_body("variant_new_keys_over_100.json"))
+    monkeypatch.setenv("COLUMNS", "20")
+    result = support.run_cli("--color", "never")
+    assert result.returncode == 0, result.stderr
+    assert "█" not in result.stdout and "░" not in result.stdout
+    assert "5-hour" in result.stdout and "resets in" in result.stdout
+    monkeypatch.setenv("COLUMNS", "120")
+    wide = support.run_cli("--color", "never")
+    assert "█" in wide.stdout

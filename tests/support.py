@@ -13,6 +13,8 @@ from typing import Any
 
 from pytest_httpserver import HTTPServer
 
+from claude_usage import CredentialBackend, Credentials
+
 DATA = Path(__file__).parent / "data"
 FAR_FUTURE_MS = 4_102_444_800_000  # 2100-01-01
 PAST_MS = 1_600_000_000_000  # 2020-09-13
@@ -128,3 +130,21 @@ def serve_once(server: HTTPServer, payload: Any, status: int = 200, headers: dic
     server.expect_oneshot_request("/api/oauth/usage", method="GET").respond_with_data(
         data, status=status, headers=all_headers, content_type=all_headers["Content-Type"]
     )
+
+
+class StaticBackend(CredentialBackend):
+    """A backend that hands out fixed credentials and counts its reads."""
+
+    name = "static-test"
+
+    def __init__(self, credentials: Credentials) -> None:
+        super().__init__()
+        self._credentials = credentials
+        self.reads = 0
+
+    def priority(self) -> float:
+        return 0.0
+
+    def read_credentials(self) -> Credentials:
+        self.reads += 1
+        return self._credentials

@@ -13,24 +13,10 @@ from pytest_httpserver import HTTPServer
 
 import claude_usage
 import support
-from claude_usage import ClientConfig, ConfigurationError, CredentialBackend, Credentials, UsageClient
+from claude_usage import ClientConfig, ConfigurationError, Credentials, UsageClient
 from claude_usage.client import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT, USAGE_PATH
 
-
-class StaticBackend(CredentialBackend):
-    name = "static-test"
-
-    def __init__(self, credentials: Credentials) -> None:
-        super().__init__()
-        self._credentials = credentials
-        self.reads = 0
-
-    def priority(self) -> float:
-        return 0.0
-
-    def read_credentials(self) -> Credentials:
-        self.reads += 1
-        return self._credentials
+StaticBackend = support.StaticBackend
 
 
 def test_defaults() -> None:

@@ -61,22 +61,7 @@ SCOPE_BODY = {
 RATE_BODY = {"error": {"message": "Rate limited. Please try again later.", "type": "rate_limit_error"}}
 
 
-class StaticBackend(CredentialBackend):
-    """A backend that hands out fixed credentials and counts its reads."""
-
-    name = "static-test"
-
-    def __init__(self, credentials: Credentials) -> None:
-        super().__init__()
-        self._credentials = credentials
-        self.reads = 0
-
-    def priority(self) -> float:
-        return 0.0
-
-    def read_credentials(self) -> Credentials:
-        self.reads += 1
-        return self._credentials
+StaticBackend = support.StaticBackend
 
 
 def raised(function: Callable[..., object], *args: Any, **kwargs: Any) -> ClaudeUsageError:

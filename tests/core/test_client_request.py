@@ -19,27 +19,11 @@ from werkzeug import Request
 
 import claude_usage
 import support
-from claude_usage import CredentialBackend, Credentials, SecretToken, UsageClient, UsageData
+from claude_usage import Credentials, SecretToken, UsageClient, UsageData
 from claude_usage.client import ANTHROPIC_BETA, DEFAULT_USER_AGENT, MAX_BODY_BYTES, USAGE_PATH
 from claude_usage.env_backend import EnvBackend
 
-
-class StaticBackend(CredentialBackend):
-    """A backend that hands out fixed credentials and counts its reads."""
-
-    name = "static-test"
-
-    def __init__(self, credentials: Credentials) -> None:
-        super().__init__()
-        self._credentials = credentials
-        self.reads = 0
-
-    def priority(self) -> float:
-        return 0.0
-
-    def read_credentials(self) -> Credentials:
-        self.reads += 1
-        return self._credentials
+StaticBackend = support.StaticBackend
 
 
 def requests_seen(server: HTTPServer) -> list[Request]:

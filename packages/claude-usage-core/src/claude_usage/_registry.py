@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import attrs
@@ -67,6 +67,21 @@ class BackendStatus:
     def automatic(self) -> bool:
         """Whether automatic selection may choose it here."""
         return self.priority is not None and self.priority > 0
+
+    @property
+    def state(self) -> str:
+        """``priority 10``, ``available by name only`` or ``unavailable: why``."""
+        if self.priority is None:
+            return f"unavailable: {self.reason}"
+        return f"priority {self.priority:g}" if self.automatic else "available by name only"
+
+
+def would_choose(statuses: Sequence[BackendStatus], explicit: str | None) -> str | None:
+    """The backend an explicit choice or automatic selection points at."""
+    if explicit is not None:
+        return explicit if any(s.name == explicit and s.priority is not None for s in statuses) else None
+    viable = sorted((s for s in statuses if s.automatic), key=lambda s: (-(s.priority or 0), s.name))
+    return viable[0].name if viable else None
 
 
 @functools.cache

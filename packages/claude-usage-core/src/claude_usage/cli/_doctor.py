@@ -66,14 +66,6 @@ def _redact_url(value: str) -> str:
     return f"{scheme}<redacted>@{host}{parts.path}"
 
 
-def choose(statuses: Sequence[BackendStatus], explicit: str | None) -> str | None:
-    """The backend automatic selection (or an explicit choice) points at."""
-    if explicit is not None:
-        return explicit if any(s.name == explicit and s.priority is not None for s in statuses) else None
-    viable = sorted((s for s in statuses if s.automatic), key=lambda s: (-(s.priority or 0), s.name))
-    return viable[0].name if viable else None
-
-
 def _error_document(error: ClaudeUsageError) -> dict[str, Any]:
     return {"type": type(error).__name__, "message": one_line(str(error)), "exit_code": _exit.exit_code_for(error)}
 
@@ -264,17 +256,11 @@ def _backends(report: Report, args: argparse.Namespace) -> list[BackendStatus]:
     report.section("Backends")
     statuses = _registry.backend_statuses(args.config_dir)
     explicit = _registry.explicit_choice(args.backend)
-    chosen = choose(statuses, explicit)
+    chosen = _registry.would_choose(statuses, explicit)
     width = max((len(s.name) for s in statuses), default=0)
     for status in statuses:
-        if status.priority is None:
-            state = f"unavailable: {status.reason}"
-        elif status.automatic:
-            state = f"priority {status.priority:g}"
-        else:
-            state = "available by name only"
         mark = "*" if status.name == chosen else " "
-        report.lines.append(f"{mark} {status.name:<{width}}  {state}  [{status.origin}]")
+        report.lines.append(f"{mark} {status.name:<{width}}  {status.state}  [{status.origin}]")
     if not statuses:
         report.note("none installed")
     if chosen is None:

@@ -386,11 +386,7 @@ def cmd_backends(args: argparse.Namespace) -> int:
 
     statuses = _registry.backend_statuses(args.config_dir)
     explicit = _registry.explicit_choice(args.backend)
-    if explicit is not None:
-        chosen = explicit if any(s.name == explicit and s.priority is not None for s in statuses) else None
-    else:
-        viable = sorted((s for s in statuses if s.automatic), key=lambda s: (-(s.priority or 0), s.name))
-        chosen = viable[0].name if viable else None
+    chosen = _registry.would_choose(statuses, explicit)
     if args.json:
         document = {
             "backends": [
@@ -415,14 +411,8 @@ def cmd_backends(args: argparse.Namespace) -> int:
         return _exit.OK
     name_width = max(len(s.name) for s in statuses)
     for status in statuses:
-        if status.priority is None:
-            state = f"unavailable: {status.reason}"
-        elif status.automatic:
-            state = f"priority {status.priority:g}"
-        else:
-            state = "available by name only"
         mark = "*" if status.name == chosen else " "
-        _print(f"{mark} {status.name:<{name_width}}  {state}  [{status.origin}]")
+        _print(f"{mark} {status.name:<{name_width}}  {status.state}  [{status.origin}]")
         if status.description:
             _print(f"  {'':<{name_width}}  {status.description}")
     if explicit is not None and chosen is None:

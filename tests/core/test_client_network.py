@@ -19,10 +19,12 @@ from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
 
 import claude_usage
 import support
 from claude_usage import (
+    ApiError,
     ClaudeUsageError,
     CredentialBackend,
     Credentials,
@@ -520,3 +522,26 @@ def test_unreachable_proxy_is_a_network_error(token: str, monkeypatch: pytest.Mo
     assert type(error) is NetworkError
     assert "proxy" in str(error)
     assert "HTTPS_PROXY / NO_PROXY" in str(error)
+
+
+def test_redirect_body_is_not_read(api: HTTPServer, token: str) -> None:
+    """A 3xx with an endless body is an ApiError at once: its body is never
+    read (requests' Session.send would read it all to find the next hop)."""
+    sent: list[int] = []
+
+    def endless(request: Request) -> Response:
+        def chunks() -> Iterator[bytes]:
+            for _ in range(4000):  # 256 MB if anyone read it all
+                sent.append(1)
+                yield b"x" * 65536
+
+        return Response(chunks(), status=302, headers={"Location": "https://elsewhere.example/"})
+
+    api.expect_request("/api/oauth/usage").respond_with_handler(endless)
+    started = time.monotonic()
+    with pytest.raises(ApiError) as caught:
+        UsageClient(timeout=5).fetch(Credentials(access_token=token))
+    assert caught.value.status == 302
+    assert time.monotonic() - started < 3
+    time.sleep(0.3)
+    assert len(sent) * 65536 < 16 * 1024 * 1024, f"{len(sent) * 64} KiB of the redirect body were read"

@@ -74,14 +74,20 @@ def send(
     error: ClaudeUsageError | None = None
     response: requests.Response | None = None
     try:
-        response = session.get(
-            url,
-            headers=headers,
-            auth=BearerAuth(token),
-            timeout=(timeout, timeout),
-            allow_redirects=False,
+        # Not session.get(): even with allow_redirects=False, Session.send
+        # reads the whole body of a 3xx to look for the next hop, with no
+        # size limit and no deadline. The adapter sends exactly one request
+        # and leaves the body to _read_body; proxies and CA settings from the
+        # environment are merged here as Session.request would.
+        prepared = session.prepare_request(requests.Request("GET", url, headers=headers, auth=BearerAuth(token)))
+        settings = session.merge_environment_settings(prepared.url, {}, True, verify, None)
+        response = session.get_adapter(prepared.url or url).send(
+            prepared,
             stream=True,
-            verify=verify,
+            timeout=(timeout, timeout),
+            verify=True if settings["verify"] is None else settings["verify"],
+            proxies=settings["proxies"],
+            cert=settings["cert"],
         )
     except requests.exceptions.Timeout:
         error = NetworkTimeoutError(f"{host} did not answer within {timeout:g} s")
@@ -100,9 +106,10 @@ def send(
         raise error or NetworkError(f"request to {host} failed")
 
     try:
-        body = _read_body(response, host, max_bytes, deadline, timeout)
-        kept = {name: response.headers[name] for name in _KEPT_HEADERS if name in response.headers}
         status = response.status_code
+        # A redirect is never followed, so its body is never needed: not read.
+        body = b"" if 300 <= status < 400 else _read_body(response, host, max_bytes, deadline, timeout)
+        kept = {name: response.headers[name] for name in _KEPT_HEADERS if name in response.headers}
     finally:
         response.close()
     return Reply(status=status, headers=kept, body=body)

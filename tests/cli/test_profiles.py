@@ -72,3 +72,19 @@ def test_config_dir_is_used_literally_by_the_cli(api: HTTPServer, home: Path, tm
     result = support.run_cli("--config-dir", str(tmp_path / "w"), "--json", env={**os.environ})
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["five_hour"]["utilization"] == 55.0
+
+
+def test_default_profile_is_read_even_when_claude_config_dir_is_set(
+    api: HTTPServer, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    default, work = support.make_token(), support.make_token()
+    support.write_credentials(home / ".claude", support.credentials_blob(default))
+    support.write_credentials(tmp_path / "work", support.credentials_blob(work))
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "work"))
+    serve_per_token(api, {default: 1.0, work: 2.0})
+    result = support.run_cli("--all-profiles", "--json")
+    assert result.returncode == 0, result.stderr
+    seen = {
+        entry["profile"]: entry["usage"]["five_hour"]["utilization"] for entry in json.loads(result.stdout)["profiles"]
+    }
+    assert seen == {None: 1.0, str(tmp_path / "work"): 2.0}

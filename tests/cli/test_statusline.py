@@ -239,3 +239,17 @@ def test_help() -> None:
     result = support.run_cli("statusline", "--help")
     assert result.returncode == 0
     assert "{five_hour}" in result.stdout and "--no-fetch" in result.stdout
+
+
+def test_options_before_the_command_are_honoured(api: HTTPServer, home: Path, tmp_path: Path) -> None:
+    work = support.make_token()
+    support.write_credentials(home / ".claude", support.credentials_blob(support.make_token()))
+    support.write_credentials(tmp_path / "work", support.credentials_blob(work))
+    support.serve(api, support.load_body("published_domain_2026_07.json"))
+    result = support.run_cli("--config-dir", str(tmp_path / "work"), "statusline", input="{}")
+    assert result.returncode == 0, result.stderr
+    ((request, _),) = api.log
+    assert request.headers["Authorization"] == f"Bearer {work}"
+    unknown = support.run_cli("--backend", "nope", "statusline", input="{}")
+    assert unknown.returncode == 0
+    assert "no credential backend" in unknown.stdout

@@ -292,3 +292,28 @@ def test_lock_of_a_killed_process_is_released(lock_holder: tuple[subprocess.Pope
     assert lock.acquire()
     lock.release()
     assert time.monotonic() - started < 1.0
+
+
+def test_bare_token_auth_block_is_short(api: HTTPServer, cache: UsageCache, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CLAUDE_CODE_OAUTH_TOKEN has no metadata: a new token cannot be told
+    from the old, so a 403 blocks for five minutes, not an hour."""
+    monkeypatch.setenv("CLAUDE_CODE_OAUTH_TOKEN", support.make_token())
+    support.serve_once(
+        api,
+        {"type": "error", "error": {"type": "permission_error", "message": "scope requirement user:profile"}},
+        status=403,
+    )
+    with pytest.raises(claude_usage.PermissionDeniedError):
+        cache.get("env")
+    _, entry = only_entry(cache)
+    assert entry.backoff_until is not None and entry.backoff_set_at is not None
+    assert entry.backoff_until - entry.backoff_set_at == pytest.approx(300.0)
+
+
+def test_absurd_retry_after_is_capped(api: HTTPServer, cache: UsageCache, store: Path) -> None:
+    support.serve_once(api, {"error": {"type": "rate_limit_error"}}, status=429, headers={"Retry-After": "1e12"})
+    with pytest.raises(claude_usage.RateLimitError) as caught:
+        cache.get(StoreBackend(store))
+    assert caught.value.retry_after == 3600.0
+    _, entry = only_entry(cache)
+    assert entry.backoff_remaining(time.time()) <= 3600.0

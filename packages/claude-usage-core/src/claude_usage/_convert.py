@@ -7,11 +7,13 @@ Rules, because the endpoint is undocumented and grows every few weeks:
   ``utilization`` (for the five known windows) or with ``utilization`` and
   ``resets_at`` (for any other key); a window whose ``utilization`` is null
   is no data, i.e. ``None``;
-* a *known* structure with a value of the wrong type (a string where a number
+* a known window with a value of the wrong type (a string where a number
   belongs) is a :class:`ResponseFormatError`: we would rather say the body is
   wrong than show a made-up number. An unknown window of the wrong shape is
   skipped and logged;
-* a ``limits`` entry with a null ``kind`` or ``percent`` is skipped.
+* a ``limits`` entry that cannot be read (a null or wrong-typed ``kind`` or
+  ``percent``, not an object) is skipped and logged, and so is an
+  ``extra_usage`` of the wrong shape: they must not hide the windows.
 
 Every failure, whatever the input, surfaces as ``ResponseFormatError``.
 """
@@ -156,19 +158,27 @@ def _parse(body: Any) -> UsageData:
                 raise
             log.debug("skipping window %r: it does not have the shape of a window", key)
 
+    # Limits and extra usage are secondary: an entry of an unexpected shape
+    # (a kind added tomorrow with other fields) is skipped, so it cannot hide
+    # the windows. Only the windows themselves must be right.
     limits: list[Limit] = []
     raw_limits = body.get("limits")
-    if raw_limits is not None:
-        if not isinstance(raw_limits, list):
-            raise _Malformed("limits", f"expected a list, got {type(raw_limits).__name__}")
+    if isinstance(raw_limits, list):
         for index, item in enumerate(raw_limits):
-            if isinstance(item, dict) and (item.get("kind") is None or item.get("percent") is None):
-                log.debug("skipping limits[%d]: kind or percent is null", index)
-                continue
-            limits.append(_structure(item, Limit, f"limits[{index}]"))
+            try:
+                limits.append(_structure(item, Limit, f"limits[{index}]"))
+            except _Malformed as exc:
+                log.debug("skipping %s", exc)
+    elif raw_limits is not None:
+        log.debug("skipping limits: expected a list, got %s", type(raw_limits).__name__)
 
+    extra = None
     raw_extra = body.get("extra_usage")
-    extra = None if raw_extra is None else _structure(raw_extra, ExtraUsage, "extra_usage")
+    if raw_extra is not None:
+        try:
+            extra = _structure(raw_extra, ExtraUsage, "extra_usage")
+        except _Malformed as exc:
+            log.debug("skipping %s", exc)
 
     return UsageData(
         **{key: windows.get(key) for key in KNOWN_WINDOWS},

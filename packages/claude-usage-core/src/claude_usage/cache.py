@@ -15,7 +15,8 @@ ends.
   it gave none) is stored and the last good value is served, marked stale,
   until it ends. On 401/403 no request is sent again until the credentials
   change (their stored metadata: Claude Code rewrites it when it logs in or
-  refreshes), or for an hour at most. Network and server failures back off
+  refreshes), or for an hour at most; five minutes for a bare token such as
+  ``CLAUDE_CODE_OAUTH_TOKEN``, whose change cannot be seen. Network and server failures back off
   from 10 s to 5 min.
 
 Reading a fresh entry imports only the standard library: this is the path
@@ -63,6 +64,9 @@ DEFAULT_MAX_AGE = 60.0
 RATE_LIMIT_BACKOFF = (60.0, 1800.0)
 FAILURE_BACKOFF = (10.0, 300.0)
 AUTH_BLOCK_SECONDS = 3600.0
+BARE_TOKEN_BLOCK_SECONDS = 300.0
+#: The longest back-off this library sets (Retry-After is capped at an hour too).
+MAX_BACKOFF = 3600.0
 #: Clock differences smaller than this are ignored; larger backward jumps
 #: make an entry's timestamps untrustworthy, and they are disregarded.
 CLOCK_SLACK = 5.0
@@ -178,7 +182,8 @@ class CacheEntry:
             return 0.0
         if now < self.backoff_set_at - CLOCK_SLACK:
             return 0.0
-        return max(0.0, self.backoff_until - now)
+        # Never longer than any back-off this library sets, whatever the file says.
+        return min(max(0.0, self.backoff_until - now), MAX_BACKOFF)
 
 
 class CachedUsage:
@@ -425,6 +430,15 @@ class UsageCache:
         previous = entry or CacheEntry()
         chosen, credentials = select_and_load(backend, config_dir=config_dir)
         stamp = _credentials_stamp(chosen, credentials)
+        credentials_metadata_known = any(
+            value is not None
+            for value in (
+                credentials.expires_at,
+                credentials.scopes,
+                credentials.subscription_type,
+                credentials.rate_limit_tier,
+            )
+        )
         now = time.time()
         remaining = previous.backoff_remaining(now)
         if previous.blocked_stamp == stamp and remaining > 0:
@@ -446,7 +460,11 @@ class UsageCache:
             failures = previous.failures + 1 if _kind(previous) == "RateLimitError" else 1
             wait = failure.retry_after if failure.retry_after else _backoff(RATE_LIMIT_BACKOFF, failures)
         elif isinstance(failure, (AuthenticationError, PermissionDeniedError)):
-            failures, wait = 1, AUTH_BLOCK_SECONDS
+            # A bare token (CLAUDE_CODE_OAUTH_TOKEN) carries no metadata, so a
+            # new one cannot be told from the old without keeping something
+            # derived from the token: block it briefly instead.
+            known = credentials_metadata_known
+            failures, wait = 1, AUTH_BLOCK_SECONDS if known else BARE_TOKEN_BLOCK_SECONDS
         elif isinstance(failure, (ApiError, NetworkError, ResponseFormatError)):
             failures = previous.failures + 1 if _kind(previous) == type(failure).__name__ else 1
             wait = _backoff(FAILURE_BACKOFF, failures)

@@ -59,6 +59,8 @@ DEFAULT_BASE_URL = _defaults.DEFAULT_BASE_URL
 USAGE_PATH = "/api/oauth/usage"
 DEFAULT_TIMEOUT = 10.0
 MAX_BODY_BYTES = 1024 * 1024
+#: Retry-After values above this (seconds) are read as this.
+MAX_RETRY_AFTER = 3600.0
 ANTHROPIC_BETA = "oauth-2025-04-20"
 #: The endpoint puts clients whose User-Agent does not start with
 #: ``claude-code/`` into a much harsher rate-limit bucket (persistent 429s),
@@ -340,7 +342,9 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
         seconds = (when - (now or datetime.now(timezone.utc))).total_seconds()
     if not math.isfinite(seconds):
         return None
-    return max(0.0, seconds)
+    # A broken or hostile server must not silence every process for years:
+    # the largest back-off reported for this endpoint is about an hour.
+    return min(max(0.0, seconds), MAX_RETRY_AFTER)
 
 
 def format_wait(seconds: float) -> str:

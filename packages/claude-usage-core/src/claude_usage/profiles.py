@@ -76,6 +76,8 @@ def discover_profiles(environ: Mapping[str, str] | None = None) -> list[str | No
     ``~/.config/claude*`` that hold a ``.credentials.json`` (profiles whose
     token is only in the Keychain must be listed in ``CLAUDE_USAGE_PROFILES``).
     Directory strings are kept as found: they select Keychain items literally.
+    To read the default profile whatever ``CLAUDE_CONFIG_DIR`` says, pass
+    ``config_dir=""`` (``None`` follows the environment).
     """
     import glob
 

@@ -331,7 +331,9 @@ def _show_all_profiles(args: argparse.Namespace) -> int:
     sections: list[str] = []
     with _usage.open_client(args) as client:
         for profile in discover_profiles():
-            args.config_dir = profile
+            # "" is the default profile whatever CLAUDE_CONFIG_DIR says (None
+            # would follow the variable, and read that profile twice).
+            args.config_dir = "" if profile is None else profile
             label = profile or "default profile"
             try:
                 cached = _usage.fetch(args, client, max_age=args.max_age)
@@ -445,7 +447,18 @@ def run(argv: Sequence[str] | None = None) -> int:
     if args.command == "statusline":
         from claude_usage.cli._statusline import main as statusline
 
-        return statusline(args.rest)
+        # Options given before the command name still count (the statusline
+        # parses its own, after it): a profile must never be dropped silently.
+        forwarded: list[str] = []
+        for option, value in (
+            ("--backend", args.backend),
+            ("--config-dir", args.config_dir),
+            ("--max-age", args.max_age),
+            ("--timeout", args.timeout),
+        ):
+            if value is not None:
+                forwarded += [option, str(value)]
+        return statusline([*forwarded, *args.rest])
     handler = COMMANDS[args.command or "show"]
     try:
         return handler(args)

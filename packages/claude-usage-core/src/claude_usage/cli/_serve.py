@@ -23,17 +23,19 @@ from claude_usage.errors import ClaudeUsageError, ConfigurationError
 if TYPE_CHECKING:
     from prometheus_client.registry import CollectorRegistry
 
+    from claude_usage.client import ClientConfig
+
 DEFAULT_PROFILE = "default"
 
 
 class UsageCollector:
     """A Prometheus collector reading every profile through the shared cache."""
 
-    def __init__(self, profiles: Sequence[str | None], *, backend: str | None, max_age: float, timeout: float | None):
+    def __init__(self, profiles: Sequence[str | None], *, backend: str | None, max_age: float, config: ClientConfig):
         self.profiles = list(profiles) or [None]
         self.backend = backend
         self.max_age = max_age
-        self.timeout = timeout
+        self.config = config
         self.last_success: dict[str, float] = {}
 
     def collect(self) -> Iterator[Any]:
@@ -68,7 +70,7 @@ class UsageCollector:
             labels=labels,
         )
         cache = UsageCache()
-        with UsageClient(timeout=self.timeout) as client:
+        with UsageClient(config=self.config) as client:
             for profile in self.profiles:
                 name = profile or DEFAULT_PROFILE
                 try:
@@ -99,9 +101,14 @@ def registry_for(args: argparse.Namespace) -> CollectorRegistry:
         raise ConfigurationError(
             "`claude-usage serve` needs prometheus_client: pip install 'claude-usage-core[prometheus]'"
         ) from None
+    from claude_usage.client import ClientConfig
+
+    # Resolved now, so a bad CLAUDE_USAGE_BASE_URL exits 2 before listening
+    # instead of failing every scrape.
+    config = ClientConfig.resolve(timeout=args.timeout)
     registry = CollectorRegistry(auto_describe=False)
     profiles: list[str | None] = list(args.profile or []) or [args.config_dir]
-    registry.register(UsageCollector(profiles, backend=args.backend, max_age=args.max_age, timeout=args.timeout))
+    registry.register(UsageCollector(profiles, backend=args.backend, max_age=args.max_age, config=config))
     return registry
 
 
@@ -134,8 +141,18 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is a number from 0 to 65535, not {text!r}")
+    return port
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--port", type=int, default=9841, help="port to listen on (default 9841; 0 picks a free one)")
+    parser.add_argument("--port", type=_port, default=9841, help="port to listen on (default 9841; 0 picks a free one)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument(
         "--textfile",

@@ -36,12 +36,17 @@ _DURATION = re.compile(r"\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([smhd]?)\s*
 # -- option values ---------------------------------------------------------------
 
 
+#: The longest duration an option accepts (a year): longer would overflow
+#: time.sleep and datetime, and means "never" anyway.
+MAX_SECONDS = 366 * 86400.0
+
+
 def seconds_value(text: str) -> float:
     """A duration: seconds, or a number with ``s``, ``m``, ``h`` or ``d``."""
     match = _DURATION.fullmatch(text)
     value = float(match.group(1)) * _UNITS[match.group(2)] if match else math.nan
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"expected seconds (e.g. 90, 15m, 2h), not {text!r}")
+    if not math.isfinite(value) or value < 0 or value > MAX_SECONDS:
+        raise argparse.ArgumentTypeError(f"expected seconds up to a year (e.g. 90, 15m, 2h), not {text!r}")
     return value
 
 
@@ -123,7 +128,10 @@ def iso_or_none(when: datetime | None) -> str | None:
 
 def local_time(epoch: float, now: float | None = None) -> str:
     """``14:05:03``, with the date when it is not within the next 20 hours."""
-    when = datetime.fromtimestamp(epoch).astimezone()
+    try:
+        when = datetime.fromtimestamp(epoch).astimezone()
+    except (OverflowError, OSError, ValueError):
+        return "an invalid time"
     if abs(epoch - (time.time() if now is None else now)) > 20 * 3600:
         return when.strftime("%Y-%m-%d %H:%M %Z").strip()
     return when.strftime("%H:%M:%S")

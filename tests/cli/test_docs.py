@@ -17,10 +17,37 @@ def test_cli_reference_is_generated_from_the_current_parsers() -> None:
     assert module.render() == current, "docs/cli-reference.md is stale: run python docs/generate_cli_reference.py"
 
 
+def _table_codes(text: str, heading: str) -> set[int]:
+    section = text.split(heading, 1)[1]
+    codes: set[int] = set()
+    for line in section.splitlines()[1:]:
+        if line.startswith("#"):
+            break
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if cells and cells[0].isdigit():
+            codes.add(int(cells[0]))
+    return codes
+
+
 def test_readme_exit_codes_match_the_code() -> None:
     from claude_usage.cli import _exit
 
+    documented = _table_codes((ROOT / "README.md").read_text(encoding="utf-8"), "### Exit codes")
+    defined = {value for name, value in vars(_exit).items() if name.isupper() and isinstance(value, int)}
+    assert documented == defined
+
+
+def test_every_environment_variable_read_is_documented() -> None:
+    import re
+
+    import claude_usage
+
+    package = Path(claude_usage.__file__).parent
+    read: set[str] = set()
+    for path in package.rglob("*.py"):
+        # Variable names appear in the code as string literals.
+        read |= set(re.findall(r"[\"'](CLAUDE_[A-Z_]*[A-Z])[\"']", path.read_text("utf-8")))
+    assert {"CLAUDE_CONFIG_DIR", "CLAUDE_USAGE_BASE_URL", "CLAUDE_CODE_OAUTH_TOKEN"} <= read
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for code in (_exit.OK, _exit.USAGE, _exit.CREDENTIALS, _exit.REJECTED, _exit.RATE_LIMITED, _exit.UNAVAILABLE):
-        assert f"| {code} |" in readme
-    assert f"| {_exit.INTERNAL} |" in readme
+    missing = sorted(name for name in read if f"`{name}`" not in readme)
+    assert missing == []

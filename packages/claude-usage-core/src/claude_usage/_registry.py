@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from claude_usage import _defaults
 from claude_usage.backend import CredentialBackend
 from claude_usage.errors import BackendUnavailable, CredentialsNotFoundError, NoBackendError
 
@@ -27,7 +28,7 @@ __all__ = ["ENTRY_POINT_GROUP", "ENV_BACKEND", "BackendStatus", "backend_statuse
 log = logging.getLogger("claude_usage")
 
 ENTRY_POINT_GROUP = "claude_usage.backends"
-ENV_BACKEND = "CLAUDE_USAGE_BACKEND"
+ENV_BACKEND = _defaults.ENV_BACKEND
 
 INSTALL_HINT = (
     "install claude-usage-creds-linux (the credentials file) or, on macOS, claude-usage-creds-macos "

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import os
 
+from claude_usage import _defaults
 from claude_usage.backend import CredentialBackend
 from claude_usage.credentials import Credentials
 from claude_usage.errors import BackendUnavailable, CredentialsNotFoundError
 
 __all__ = ["ENV_VAR", "EnvBackend"]
 
-ENV_VAR = "CLAUDE_CODE_OAUTH_TOKEN"
+ENV_VAR = _defaults.ENV_OAUTH_TOKEN
 
 
 class EnvBackend(CredentialBackend):

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from claude_usage.errors import (
-    ApiError,
     AuthenticationError,
     ClaudeUsageError,
     ConfigurationError,
     CredentialsError,
-    NetworkError,
     PermissionDeniedError,
     RateLimitError,
-    ResponseFormatError,
 )
 
 OK = 0
@@ -37,6 +34,6 @@ def exit_code_for(error: ClaudeUsageError) -> int:
         return REJECTED
     if isinstance(error, RateLimitError):
         return RATE_LIMITED
-    if isinstance(error, (ApiError, NetworkError, ResponseFormatError)):
-        return UNAVAILABLE
+    # ApiError (3xx, other 4xx, 5xx), NetworkError, ResponseFormatError, and
+    # any ClaudeUsageError added later: the service could not be used.
     return UNAVAILABLE

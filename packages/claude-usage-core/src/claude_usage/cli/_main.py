@@ -79,6 +79,7 @@ ENVIRONMENT_HELP = """\
 environment:
   CLAUDE_USAGE_BACKEND     credential backend to use (as --backend)
   CLAUDE_CONFIG_DIR        Claude Code profile directory, as Claude Code reads it
+  CLAUDE_SECURESTORAGE_CONFIG_DIR  where newer Claude Code builds keep credentials (wins)
   CLAUDE_CODE_OAUTH_TOKEN  a bare token (the env backend; usually inference-only)
   CLAUDE_USAGE_BASE_URL    API base URL (https, or http to a loopback host)
   CLAUDE_USAGE_TIMEOUT     request timeout in seconds (default 10)
@@ -87,6 +88,7 @@ environment:
   CLAUDE_USAGE_CACHE_DIR   where the shared cache lives (default: the user cache directory)
   CLAUDE_USAGE_PROFILES    more profile directories for --all-profiles (os.pathsep-separated)
   NO_COLOR                 disable colour
+  HTTPS_PROXY, NO_PROXY    proxies, as requests reads them
 """
 
 WINDOW_HELP = (
@@ -463,7 +465,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except ClaudeUsageError as error:
-        sys.stderr.write(f"{PROG}: error: {_one_line(str(error))}\n")
+        sys.stderr.write(f"{PROG}: error: {_usage.one_line(str(error))}\n")
         return _exit.exit_code_for(error)
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: interrupted\n")
@@ -481,10 +483,6 @@ def run(argv: Sequence[str] | None = None) -> int:
 
             traceback.print_exception(error, file=sys.stderr)
         return _exit.INTERNAL
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split()) or "unknown error"
 
 
 def _silence_stdout() -> None:

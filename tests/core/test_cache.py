@@ -317,3 +317,13 @@ def test_absurd_retry_after_is_capped(api: HTTPServer, cache: UsageCache, store:
     assert caught.value.retry_after == 3600.0
     _, entry = only_entry(cache)
     assert entry.backoff_remaining(time.time()) <= 3600.0
+
+
+@pytest.mark.parametrize("written", ["HTTP://127.0.0.1:8765", "http://127.0.0.1:8765/", " http://127.0.0.1:8765 "])
+def test_key_matches_the_clients_normalised_url(written: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The statusline peeks with the variable as written; a refresh keys by
+    the client's normalised URL: both must name the same file."""
+    from claude_usage.client import ClientConfig
+
+    monkeypatch.setenv("CLAUDE_USAGE_BASE_URL", written)
+    assert cache_key() == cache_key(base_url=ClientConfig.resolve().base_url)

@@ -100,11 +100,19 @@ def cache_key(
             selection,
             storage_dir(explicit_profile) or "",
             "env-token" if env_token else "",
-            (base_url or env.get(ENV_BASE_URL) or DEFAULT_BASE_URL).rstrip("/"),
+            _normal_url(base_url or env.get(ENV_BASE_URL) or DEFAULT_BASE_URL),
             env.get("USER", ""),
         ]
     )
     return sha256(material.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+
+
+def _normal_url(url: str) -> str:
+    """The base URL as the client normalises it (scheme in lower case, no
+    trailing slash), without importing urllib: the statusline's cheap lookup
+    and the client's refresh must name the same file."""
+    scheme, separator, rest = url.strip().partition("://")
+    return (scheme.lower() + separator + rest if separator else url.strip()).rstrip("/")
 
 
 def _number(value: Any) -> float | None:

@@ -13,7 +13,6 @@ import os
 import pwd
 import shutil
 import stat
-import subprocess
 import sys
 import tempfile
 import threading
@@ -487,53 +486,6 @@ def test_private_file_emits_no_warning(home: Path, token: str, caplog: pytest.Lo
     assert [record for record in caplog.records if record.levelno >= logging.WARNING] == []
 
 
-_NOBODY_SCRIPT = """
-import json, sys
-from claude_usage.errors import ClaudeUsageError
-from claude_usage_creds_linux.file_backend import FileBackend
-try:
-    FileBackend(config_dir=sys.argv[1]).read_credentials()
-except ClaudeUsageError as exc:
-    print(json.dumps({"type": type(exc).__name__, "message": str(exc)}))
-else:
-    print(json.dumps({"type": None, "message": "read succeeded"}))
-"""
-
-
-def _import_roots() -> list[str]:
-    """The directories holding claude_usage, the file backend and attrs (and
-    the rest of the venv's site-packages), for a PYTHONPATH."""
-    import attrs
-
-    import claude_usage
-    import claude_usage_creds_linux
-
-    roots: list[str] = []
-    for module in (claude_usage, claude_usage_creds_linux, attrs):
-        assert module.__file__ is not None
-        root = str(Path(module.__file__).resolve().parent.parent)
-        if root not in roots:
-            roots.append(root)
-    return roots
-
-
-def _interpreters() -> list[str]:
-    version = f"{sys.version_info.major}.{sys.version_info.minor}"
-    found = [
-        sys.executable,
-        os.path.realpath(sys.executable),
-        getattr(sys, "_base_executable", ""),
-        shutil.which(f"python{version}") or "",
-        f"/usr/bin/python{version}",
-        f"/usr/local/bin/python{version}",
-    ]
-    unique: list[str] = []
-    for candidate in found:
-        if candidate and os.path.isfile(candidate) and candidate not in unique:
-            unique.append(candidate)
-    return unique
-
-
 @pytest.fixture
 def world_traversable_dir() -> Iterator[Path]:
     """A fresh directory every user can traverse (tmp_path is private to root)."""
@@ -563,49 +515,35 @@ def test_unreadable_file_is_invalid_permission_denied(world_traversable_dir: Pat
             nobody = pwd.getpwnam("nobody")
         except KeyError:
             pytest.skip("running as root, and there is no 'nobody' user to drop privileges to")
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "PYTHONPATH": os.pathsep.join(_import_roots()),
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "HOME": str(world_traversable_dir),
-            "USER": "nobody",
-        }
-
-        def as_nobody(python: str, *args: str) -> subprocess.CompletedProcess[str]:
-            return subprocess.run(
-                [python, "-s", *args],
-                user=nobody.pw_uid,
-                group=nobody.pw_gid,
-                extra_groups=[],
-                env=env,
-                cwd=world_traversable_dir,
-                capture_output=True,
-                text=True,
-                timeout=60,
-                check=False,
-            )
-
-        python = None
-        tried: list[str] = []
-        for candidate in _interpreters():
+        # Root ignores mode 000: read it from a forked child that has
+        # dropped to 'nobody'. Everything is imported already, so the child
+        # needs no access to the interpreter's or the packages' files.
+        backend = FileBackend(config_dir=str(profile))
+        reader, writer = os.pipe()
+        child = os.fork()
+        if child == 0:  # pragma: no cover - runs in the child
+            code = 1
             try:
-                probe = as_nobody(candidate, "-c", "import claude_usage_creds_linux.file_backend")
-            except OSError as exc:
-                tried.append(f"{candidate}: {exc.strerror}")
-                continue
-            if probe.returncode == 0:
-                python = candidate
-                break
-            tried.append(f"{candidate}: exit {probe.returncode}")
-        if python is None:
-            pytest.skip(
-                "running as root, where mode 000 is not enforced, and no Python interpreter could run the "
-                f"backend as 'nobody' ({'; '.join(tried)})"
-            )
-        result = as_nobody(python, "-c", _NOBODY_SCRIPT, str(profile))
-        assert result.returncode == 0, result.stderr
-        support.assert_no_token(result.stdout + result.stderr, token)
-        outcome = json.loads(result.stdout)
+                os.close(reader)
+                os.setgroups([])
+                os.setgid(nobody.pw_gid)
+                os.setuid(nobody.pw_uid)
+                try:
+                    backend.read_credentials()
+                    result = {"type": "none", "message": ""}
+                except Exception as exc:
+                    result = {"type": type(exc).__name__, "message": str(exc)}
+                os.write(writer, json.dumps(result).encode())
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(writer)
+        with os.fdopen(reader, "rb") as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(child, 0)
+        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, data
+        support.assert_no_token(data, token)
+        outcome = json.loads(data)
     assert outcome["type"] == "InvalidCredentialsError"
     assert "permission denied" in outcome["message"]
     assert str(path) in outcome["message"]

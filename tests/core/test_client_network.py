@@ -26,7 +26,6 @@ import support
 from claude_usage import (
     ApiError,
     ClaudeUsageError,
-    CredentialBackend,
     Credentials,
     NetworkError,
     NetworkTimeoutError,
@@ -39,18 +38,7 @@ from claude_usage.client import MAX_BODY_BYTES, USAGE_PATH
 BODY: bytes = json.dumps(support.load_body("published_domain_2026_07.json")).encode()
 
 
-class StaticBackend(CredentialBackend):
-    name = "static-test"
-
-    def __init__(self, credentials: Credentials) -> None:
-        super().__init__()
-        self._credentials = credentials
-
-    def priority(self) -> float:
-        return 0.0
-
-    def read_credentials(self) -> Credentials:
-        return self._credentials
+StaticBackend = support.StaticBackend
 
 
 # -- a raw socket server ---------------------------------------------------------------

@@ -21,22 +21,10 @@ from pytest_httpserver import HTTPServer
 
 import claude_usage
 import support
-from claude_usage import CredentialBackend, Credentials, NetworkError
+from claude_usage import Credentials, NetworkError
 from claude_usage.client import USAGE_PATH
 
-
-class StaticBackend(CredentialBackend):
-    name = "static-test"
-
-    def __init__(self, credentials: Credentials) -> None:
-        super().__init__()
-        self._credentials = credentials
-
-    def priority(self) -> float:
-        return 0.0
-
-    def read_credentials(self) -> Credentials:
-        return self._credentials
+StaticBackend = support.StaticBackend
 
 
 @pytest.fixture(scope="module")

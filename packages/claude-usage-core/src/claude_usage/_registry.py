@@ -81,8 +81,14 @@ def would_choose(statuses: Sequence[BackendStatus], explicit: str | None) -> str
     """The backend an explicit choice or automatic selection points at."""
     if explicit is not None:
         return explicit if any(s.name == explicit and s.priority is not None for s in statuses) else None
-    viable = sorted((s for s in statuses if s.automatic), key=lambda s: (-(s.priority or 0), s.name))
+    viable = _automatic_in_order(statuses)
     return viable[0].name if viable else None
+
+
+def _automatic_in_order(statuses: Sequence[BackendStatus]) -> list[BackendStatus]:
+    """The backends automatic selection may use, highest priority first
+    (ties by name, so the order never depends on installation order)."""
+    return sorted((s for s in statuses if s.automatic), key=lambda s: (-(s.priority or 0), s.name))
 
 
 @functools.cache
@@ -159,10 +165,7 @@ def explicit_choice(backend: str | None) -> str | None:
 def candidates(config_dir: str | None = None) -> Iterator[CredentialBackend]:
     """Viable backends, highest priority first; NoBackendError if none."""
     statuses = [_status(entry, config_dir, describe=False) for entry in _entry_points()]
-    viable = sorted(
-        (status for status in statuses if status.automatic and status.backend is not None),
-        key=lambda status: (-(status.priority or 0), status.name),
-    )
+    viable = [status for status in _automatic_in_order(statuses) if status.backend is not None]
     if not viable:
         raise NoBackendError(_no_backend_message(statuses))
     for status in viable:

@@ -19,6 +19,11 @@ import os
 import sys
 import time
 
+# Not typing.TYPE_CHECKING: typing stays off the render path.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from claude_usage.cache import UsageCache
+
 USAGE = """\
 usage: claude-usage statusline [--format FORMAT] [--no-fetch] [--max-age SECONDS]
                                [--timeout SECONDS] [--backend NAME] [--config-dir DIR]
@@ -276,7 +281,7 @@ def _render(options: dict[str, str | bool]) -> str:
 
 
 def _refresh(
-    cache: object,
+    cache: UsageCache,
     backend: str | None,
     config_dir: str | None,
     max_age: float,
@@ -285,11 +290,9 @@ def _refresh(
     fetched_at: float | None,
 ) -> tuple[dict[str, object] | None, float | None, bool, str]:
     """The slow path: fetch through the shared cache with a short timeout."""
-    from claude_usage.cache import UsageCache
     from claude_usage.client import UsageClient
     from claude_usage.errors import ClaudeUsageError
 
-    assert isinstance(cache, UsageCache)
     # With something to show, wait only briefly for another process's
     # refresh; with nothing, wait for it to finish.
     lock_timeout = 0.2 if body is not None else timeout + 0.5

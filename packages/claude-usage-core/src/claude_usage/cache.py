@@ -19,6 +19,12 @@ ends.
   ``CLAUDE_CODE_OAUTH_TOKEN``, whose change cannot be seen. Network and server failures back off
   from 10 s to 5 min.
 
+Every decision (served from the cache and how old, request sent, no request
+and why and until when) is logged at DEBUG on the ``claude_usage.cache``
+logger, which is what ``-v`` shows. ``retry_now=True`` sends one request
+despite a local back-off (after a network or server failure, or a 401/403
+block), never despite a 429: that back-off is the server's.
+
 Reading a fresh entry imports only the standard library: this is the path
 every statusline render takes.
 """
@@ -27,6 +33,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 
 from claude_usage._defaults import DEFAULT_BASE_URL, ENV_BACKEND, ENV_BASE_URL, ENV_OAUTH_TOKEN
@@ -113,6 +120,35 @@ def _normal_url(url: str) -> str:
     and the client's refresh must name the same file."""
     scheme, separator, rest = url.strip().partition("://")
     return (scheme.lower() + separator + rest if separator else url.strip()).rstrip("/")
+
+
+def _log(message: str, *args: object) -> None:
+    """Log one cache decision at DEBUG (``-v``) without importing logging on
+    the render path: when nothing imported it, no handler can be configured."""
+    logging = sys.modules.get("logging")
+    if logging is not None:
+        logging.getLogger("claude_usage.cache").debug(message, *args)
+
+
+def _span(seconds: float) -> str:
+    """``42s``, ``12m05s``, ``1h00m``: a short duration for log lines."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+def _clock(epoch: float) -> str:
+    """``14:05:03 UTC``: when a back-off ends, for log lines."""
+    return time.strftime("%H:%M:%S UTC", time.gmtime(epoch))
+
+
+#: Back-offs ``retry_now`` may skip: every one this library sets on its own.
+#: A 429's is the server's and is always respected.
+def _bypassable(entry: CacheEntry) -> bool:
+    return _kind(entry) != "RateLimitError"
 
 
 def _number(value: Any) -> float | None:
@@ -331,6 +367,7 @@ class UsageCache:
         max_age: float = DEFAULT_MAX_AGE,
         client: UsageClient | None = None,
         lock_timeout: float | None = None,
+        retry_now: bool = False,
     ) -> CachedUsage:
         """Usage no older than ``max_age`` seconds, fetching at most once.
 
@@ -339,12 +376,16 @@ class UsageCache:
         ``stale=True`` and ``error`` set. Raises when there is no value at
         all to serve. ``lock_timeout`` bounds how long to wait for another
         process's refresh (a statusline passes something short).
+        ``retry_now=True`` (``doctor --retry-now``) sends one request even
+        during a back-off this library set itself (after a network, server or
+        format failure, or a 401/403), for a user who has fixed the cause;
+        a 429's back-off still holds.
         """
         from claude_usage._frames import detach
         from claude_usage.errors import ClaudeUsageError
 
         try:
-            return self._get(backend, config_dir, max_age, client, lock_timeout)
+            return self._get(backend, config_dir, max_age, client, lock_timeout, retry_now)
         except ClaudeUsageError as exc:
             error = detach(exc)
         raise error
@@ -356,6 +397,7 @@ class UsageCache:
         max_age: float,
         client: UsageClient | None,
         lock_timeout: float | None,
+        retry_now: bool = False,
     ) -> CachedUsage:
         from claude_usage._lock import FileLock
         from claude_usage.client import UsageClient
@@ -365,7 +407,7 @@ class UsageCache:
         active = client if client is not None else UsageClient()
         try:
             path = self._file_for(cache_key(backend, config_dir=config_dir, base_url=active.config.base_url))
-            served = self._from_entry(read_entry(path), max_age)
+            served = self._from_entry(read_entry(path), max_age, retry_now)
             if served is not None:
                 return served
             timeout = self.lock_timeout if lock_timeout is None else lock_timeout
@@ -377,11 +419,12 @@ class UsageCache:
                 lock, locked = None, False  # a read-only cache: fetch without sharing
             try:
                 entry = read_entry(path)
-                served = self._from_entry(entry, max_age)
+                served = self._from_entry(entry, max_age, retry_now)
                 if served is not None:
                     return served
                 if lock is not None and not locked:
                     # Someone else is refreshing and did not finish in time.
+                    _log("no request sent: another process is refreshing and did not finish within %gs", timeout)
                     if entry is not None and entry.body is not None and entry.fetched_at is not None:
                         return CachedUsage(
                             entry.body,
@@ -390,7 +433,7 @@ class UsageCache:
                             error=NetworkTimeoutError("another process is refreshing the usage cache"),
                         )
                     raise NetworkTimeoutError("another claude-usage process is refreshing the cache; try again shortly")
-                return self._refresh(path, entry, backend, config_dir, active)
+                return self._refresh(path, entry, backend, config_dir, active, max_age, retry_now)
             finally:
                 if lock is not None and locked:
                     lock.release()
@@ -398,19 +441,31 @@ class UsageCache:
             if own_client:
                 active.close()
 
-    def _from_entry(self, entry: CacheEntry | None, max_age: float) -> CachedUsage | None:
+    def _from_entry(self, entry: CacheEntry | None, max_age: float, retry_now: bool = False) -> CachedUsage | None:
         """Serve from the entry when it is fresh, or when a back-off forbids
         asking (stale, or raising the stored error when there is no body)."""
         if entry is None:
             return None
         now = time.time()
         if entry.is_fresh(now, max_age) and entry.body is not None and entry.fetched_at is not None:
+            _log("cache hit: data from %s ago (max age %gs), no request sent", _span(now - entry.fetched_at), max_age)
             return CachedUsage(entry.body, entry.fetched_at)
         remaining = entry.backoff_remaining(now)
         if remaining <= 0 or entry.blocked_stamp is not None:
             # A 401/403 block depends on the credentials: _refresh reads
             # them and decides without sending anything.
             return None
+        if retry_now and _bypassable(entry):
+            return None  # _refresh says so and sends
+        _log(
+            "no request sent: back-off after %s until %s (%s left); %s",
+            _describe(entry),
+            _clock(now + remaining),
+            _span(remaining),
+            "no data to serve"
+            if entry.fetched_at is None or entry.body is None
+            else f"serving data from {_span(now - entry.fetched_at)} ago",
+        )
         error = _rebuild_error(entry.error, remaining)
         if entry.body is None or entry.fetched_at is None:
             raise error
@@ -423,6 +478,8 @@ class UsageCache:
         backend: CredentialBackend | str | None,
         config_dir: str | None,
         client: UsageClient,
+        max_age: float = DEFAULT_MAX_AGE,
+        retry_now: bool = False,
     ) -> CachedUsage:
         from claude_usage.api import select_and_load
         from claude_usage.errors import (
@@ -449,9 +506,27 @@ class UsageCache:
         )
         now = time.time()
         remaining = previous.backoff_remaining(now)
-        if previous.blocked_stamp == stamp and remaining > 0:
+        if previous.blocked_stamp == stamp and remaining > 0 and not retry_now:
             del credentials
+            _log(
+                "no request sent: %s; blocked until %s (%s left) or until the credentials change (a new login)",
+                _describe(previous),
+                _clock(now + remaining),
+                _span(remaining),
+            )
             raise _rebuild_error(previous.error, remaining)
+        if remaining > 0 and previous.blocked_stamp not in (None, stamp):
+            _log("the credentials changed since %s: the block is lifted", _describe(previous))
+        elif remaining > 0:
+            _log("retry now: ignoring the back-off after %s (%s left)", _describe(previous), _span(remaining))
+        if previous.fetched_at is None or previous.body is None:
+            _log("sending a request: no cached data yet")
+        else:
+            _log(
+                "sending a request: cached data from %s ago is older than the max age %gs",
+                _span(now - previous.fetched_at),
+                max_age,
+            )
         failure: ClaudeUsageError | None = None
         try:
             _, body = client.fetch_document(credentials)
@@ -460,7 +535,8 @@ class UsageCache:
         del credentials
 
         if failure is None:
-            write_entry(path, CacheEntry(body, now))
+            stored = write_entry(path, CacheEntry(body, now))
+            _log("request answered: usage stored in the cache" if stored else "request answered (cache not writable)")
             return CachedUsage(body, now)
 
         kept = previous.body, previous.fetched_at
@@ -477,7 +553,17 @@ class UsageCache:
             failures = previous.failures + 1 if _kind(previous) == type(failure).__name__ else 1
             wait = _backoff(FAILURE_BACKOFF, failures)
         else:
+            _log("no back-off set: %s", type(failure).__name__)
             raise failure  # e.g. an expired token: nothing was sent, nothing to remember
+        _log(
+            "request failed (%s): no request until %s (%s)%s",
+            type(failure).__name__,
+            _clock(now + wait),
+            _span(wait),
+            " or until the credentials change"
+            if isinstance(failure, (AuthenticationError, PermissionDeniedError))
+            else "",
+        )
         blocked = stamp if isinstance(failure, (AuthenticationError, PermissionDeniedError)) else None
         write_entry(
             path,
@@ -498,6 +584,29 @@ class UsageCache:
 
 def _kind(entry: CacheEntry) -> str | None:
     return entry.error.get("type") if entry.error else None
+
+
+#: What each stored failure means, for the log and ``doctor``.
+_FAILURES = {
+    "RateLimitError": "a 429 (the server's rate limit)",
+    "AuthenticationError": "a 401 (token rejected)",
+    "PermissionDeniedError": "a 403 (permission denied)",
+    "ServerError": "a server error",
+    "NetworkError": "a network failure",
+    "NetworkTimeoutError": "a timeout",
+    "ResponseFormatError": "an answer that was not a usage response",
+}
+
+
+def _describe(entry: CacheEntry) -> str:
+    """``a 429 (the server's rate limit)``: the failure a back-off follows."""
+    kind = _kind(entry)
+    status = entry.error.get("status") if entry.error else None
+    if kind == "ServerError" and isinstance(status, int):
+        return f"a server error (HTTP {status})"
+    if kind in _FAILURES:
+        return _FAILURES[kind]
+    return f"an HTTP {status} answer" if isinstance(status, int) and status else "a failed request"
 
 
 def _error_document(error: ClaudeUsageError) -> dict[str, Any]:
@@ -524,9 +633,10 @@ def _rebuild_error(document: dict[str, Any] | None, remaining: float) -> ClaudeU
         )
     cls = getattr(errors, kind, None) if isinstance(kind, str) else None
     text = message if isinstance(message, str) else "the last request failed"
+    held = f"{text} (not retried for another {wait}; `claude-usage doctor --retry-now` tries once now)"
     if isinstance(cls, type) and issubclass(cls, errors.ApiError):
         code = status if isinstance(status, int) else 0
-        return cls(f"{text} (not retried for another {wait})", status=code)
+        return cls(held, status=code)
     if isinstance(cls, type) and issubclass(cls, (errors.NetworkError, errors.ResponseFormatError)):
-        return cls(f"{text} (not retried for another {wait})")
-    return errors.NetworkError(f"{text} (not retried for another {wait})")
+        return cls(held)
+    return errors.NetworkError(held)

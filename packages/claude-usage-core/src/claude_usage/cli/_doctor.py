@@ -21,6 +21,8 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+import attrs
+
 from claude_usage._version import __version__
 from claude_usage.cli import _exit
 from claude_usage.cli._render import format_age, format_duration, format_percent, limit_label, window_label
@@ -359,8 +361,19 @@ def _describe(backend: CredentialBackend) -> str:
         return type(backend).__name__
 
 
-def _cache(report: Report, args: argparse.Namespace, client: UsageClient | None) -> float:
-    """The cache section; returns the seconds of back-off in force (0 if none)."""
+@attrs.frozen
+class HeldBack:
+    """A back-off in force for this account, as the cache section found it."""
+
+    until: float
+    remaining: float
+    reason: str
+    blocked: bool  # a 401/403 block, lifted early by a new login
+    bypassable: bool  # --retry-now may skip it (every back-off but a 429's)
+
+
+def _cache(report: Report, args: argparse.Namespace, client: UsageClient | None) -> HeldBack | None:
+    """The cache section; returns the back-off in force, if any."""
     from claude_usage import UsageCache
     from claude_usage.cache import cache_key
 
@@ -399,8 +412,17 @@ def _cache(report: Report, args: argparse.Namespace, client: UsageClient | None)
             blocked_until_new_login=remaining > 0 and entry.blocked_stamp is not None,
         )
     report.document["cache"] = document
-    # A 401/403 block is decided by the credentials: a new login lifts it.
-    return remaining if entry is not None and entry.blocked_stamp is None else 0.0
+    if entry is None or remaining <= 0:
+        return None
+    message = entry.error.get("message") if entry.error else None
+    kind = entry.error.get("type") if entry.error else None
+    return HeldBack(
+        until=now + remaining,
+        remaining=remaining,
+        reason=one_line(message) if isinstance(message, str) else "unknown failure",
+        blocked=entry.blocked_stamp is not None,
+        bypassable=kind != "RateLimitError",
+    )
 
 
 def _summary(cached: CachedUsage) -> list[str]:
@@ -413,41 +435,87 @@ def _summary(cached: CachedUsage) -> list[str]:
     return lines
 
 
-def _live(report: Report, args: argparse.Namespace, client: UsageClient, backoff: float) -> None:
+def _request_sent(args: argparse.Namespace, client: UsageClient, since: float) -> bool:
+    """Whether the live call sent a request: the cache entry records every
+    answer and every failure it was given (a held-back call changes nothing)."""
+    from claude_usage import UsageCache
+
+    entry = UsageCache().peek(args.backend, config_dir=args.config_dir, base_url=client.config.base_url)
+    if entry is None:
+        return False
+    return any(when is not None and when >= since for when in (entry.fetched_at, entry.backoff_set_at))
+
+
+def _held_back(report: Report, args: argparse.Namespace, held: HeldBack, error: ClaudeUsageError | None) -> None:
+    """Say plainly that nothing was sent, when something will be, and what
+    to do: the advice is about the earlier failure the back-off follows."""
+    until = f"{_when(held.until)} (in {format_duration(held.remaining)})"
+    report.item("result", f"no request sent: claude-usage is holding back until {until}")
+    report.item("because", f"the last request failed: {held.reason}")
+    if held.blocked:
+        report.item("next request", f"after {_when(held.until)}, or as soon as the credentials change (a new login)")
+    else:
+        report.item("next request", f"after {_when(held.until)}, when a claude-usage command next needs data")
+    lines = [
+        f"No request was sent: the last one failed and claude-usage waits until {until} before asking "
+        "again, so that a failure never turns into a stream of requests.",
+        "Once you have fixed the cause, `claude-usage doctor --retry-now` sends one request now."
+        if held.bypassable
+        else "This wait is the server's own (429 rate limit): nothing overrides it, not even --retry-now.",
+    ]
+    if error is not None:
+        cause = advice_for(error)
+        lines += [f"About the last failure: {cause[0]}", *cause[1:]]
+    for line in lines:
+        report.lines.append(f"  advice: {line}")
+    report.advice.extend(lines)
+    if report.exit_code == _exit.OK:
+        report.exit_code = _exit.exit_code_for(error) if error is not None else _exit.UNAVAILABLE
+
+
+def _live(report: Report, args: argparse.Namespace, client: UsageClient, held: HeldBack | None) -> None:
     report.section("Live check")
     started = time.monotonic()
     asked_at = time.time()
+    retry_now = bool(getattr(args, "retry_now", False))
     try:
-        cached = fetch(args, client, max_age=args.max_age)
+        cached = fetch(args, client, max_age=args.max_age, retry_now=retry_now)
     except ClaudeUsageError as error:
-        report.item("result", f"FAILED: {one_line(str(error))}")
+        sent = _request_sent(args, client, asked_at)
         report.document["live"] = {
             "ok": False,
-            "sent": backoff <= 0,
+            "sent": sent,
             "stale": False,
             "fetched_at": None,
             "error": _error_document(error),
         }
+        if not sent and held is not None:
+            _held_back(report, args, held, error)
+            return
+        report.item("result", f"FAILED: {one_line(str(error))}")
         report.fail(error)
         return
     elapsed = time.monotonic() - started
     if cached.stale:
         failure = cached.error
-        said = one_line(str(failure)) if failure is not None else "not refreshed"
-        sent = "not sent, a back-off is in force" if backoff > 0 else "FAILED"
-        report.item("result", f"{sent}: {said}")
-        report.item("cached data", f"from {format_age(cached.age())} ago: " + ", binding ".join(_summary(cached)))
+        sent = _request_sent(args, client, asked_at)
         report.document["live"] = {
             "ok": False,
-            "sent": backoff <= 0,
+            "sent": sent,
             "stale": True,
             "fetched_at": iso(cached.fetched_at),
             "error": None if failure is None else _error_document(failure),
         }
-        if failure is not None:
-            report.fail(failure)
-        elif report.exit_code == _exit.OK:
-            report.exit_code = _exit.UNAVAILABLE
+        if not sent and held is not None:
+            _held_back(report, args, held, failure)
+        else:
+            said = one_line(str(failure)) if failure is not None else "not refreshed"
+            report.item("result", f"FAILED: {said}")
+            if failure is not None:
+                report.fail(failure)
+            elif report.exit_code == _exit.OK:
+                report.exit_code = _exit.UNAVAILABLE
+        report.item("cached data", f"from {format_age(cached.age())} ago: " + ", binding ".join(_summary(cached)))
         return
     if cached.fetched_at < asked_at:
         report.item(
@@ -475,13 +543,13 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     try:
         statuses = _backends(report, args)
         have_credentials = _credentials(report, args, statuses)
-        backoff = _cache(report, args, client)
+        held = _cache(report, args, client)
         if client is None or not have_credentials:
             report.section("Live check")
             report.item("result", "skipped: " + ("no usable configuration" if client is None else "no credentials"))
             report.document["live"] = None
         else:
-            _live(report, args, client, backoff)
+            _live(report, args, client, held)
     finally:
         if client is not None:
             client.close()

@@ -215,6 +215,15 @@ def _command_options(name: str, parser: argparse.ArgumentParser) -> None:
             help="give up (exit 1) rather than wait longer than this (seconds, or 15m, 2h, 1d); "
             "it exits as soon as the next check would come too late",
         )
+    elif name == "doctor":
+        group = parser.add_argument_group("doctor options")
+        group.add_argument(
+            "--retry-now",
+            action="store_true",
+            default=False,
+            help="send one request now even while claude-usage holds back after a failure (a network or server "
+            "error, a 401/403), e.g. once you have fixed the cause; a 429's back-off is the server's and still holds",
+        )
     elif name == "serve":
         from claude_usage.cli._serve import add_arguments
 

@@ -88,12 +88,15 @@ def open_client(args: argparse.Namespace) -> UsageClient:
     return UsageClient(timeout=args.timeout)
 
 
-def fetch(args: argparse.Namespace, client: UsageClient, *, max_age: float) -> CachedUsage:
+def fetch(args: argparse.Namespace, client: UsageClient, *, max_age: float, retry_now: bool = False) -> CachedUsage:
     """Usage through the shared cache: data at most ``max_age`` seconds old,
-    or older data marked stale when a back-off forbids asking."""
+    or older data marked stale when a back-off forbids asking (``retry_now``:
+    only a 429's back-off)."""
     from claude_usage import UsageCache
 
-    return UsageCache().get(args.backend, config_dir=args.config_dir, max_age=max_age, client=client)
+    return UsageCache().get(
+        args.backend, config_dir=args.config_dir, max_age=max_age, client=client, retry_now=retry_now
+    )
 
 
 def backoff_remaining(args: argparse.Namespace, client: UsageClient) -> float:

@@ -355,7 +355,12 @@ def test_wait_respects_a_rate_limit_back_off(api: HTTPServer, logged_in: Path, t
     clean(result, token)
 
 
-def test_wait_ctrl_c_exits_130_in_one_line(api: HTTPServer, logged_in: Path, token: str) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_wait_ctrl_c_and_sigterm_exit_130_in_one_line(
+    api: HTTPServer, logged_in: Path, token: str, stop: signal.Signals
+) -> None:
+    # 130, never 0: `wait --below 50 && run-job` must not run the job when
+    # the wait was stopped.
     support.serve(api, usage_body(five=100.0, five_reset=3600))
     process = subprocess.Popen(
         [*support.cli_command(), "wait", "--below", "50"],
@@ -367,7 +372,7 @@ def test_wait_ctrl_c_exits_130_in_one_line(api: HTTPServer, logged_in: Path, tok
         assert process.stderr is not None
         first = process.stderr.readline()
         assert "waking at" in first
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop)
         stdout, rest = process.communicate(timeout=10)
     finally:
         process.kill()

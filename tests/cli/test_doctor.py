@@ -295,7 +295,10 @@ def test_a_back_off_in_force_is_respected(api: HTTPServer, home: Path, token: st
     assert len(api.log) == 2, "doctor must not send a request while a back-off is in force"
     assert "back-off:         until " in again.stdout and "(in 10m)" in again.stdout
     assert "because:          rate limited by the usage endpoint (429)" in again.stdout
-    assert "result:           not sent, a back-off is in force: rate limited" in again.stdout
+    assert "result:           no request sent: claude-usage is holding back until " in again.stdout
+    assert "because:          the last request failed: rate limited by the usage endpoint (429)" in again.stdout
+    assert "nothing overrides it, not even --retry-now" in again.stdout
+    assert "Check the connection" not in again.stdout
     assert "cached data:      from " in again.stdout and "5-hour 53%, 7-day 8%" in again.stdout
     document = json.loads(run_doctor("--json").stdout)
     assert document["live"]["sent"] is False and document["live"]["stale"] is True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import time
 import urllib.request
@@ -114,3 +115,27 @@ def test_profiles_are_labelled(api: HTTPServer, home: Path, tmp_path: Path) -> N
     profiles = {sample.labels["profile"] for sample in families["claude_usage_up"].samples}
     assert profiles == {str(work), str(personal)}
     assert len(api.log) == 2, "one request per profile"
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_stops_it_with_0(api: HTTPServer, logged_in: Path, stop: signal.Signals) -> None:
+    support.serve(api, support.load_body("variant_new_keys_over_100.json"))
+    process = subprocess.Popen(
+        [*support.cli_command(), "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )
+    try:
+        assert process.stderr is not None
+        line = process.stderr.readline()
+        url = line.split("metrics on ")[1].strip()
+        assert scrape(url)["claude_usage_up"] == [({"profile": "default"}, 1.0)]
+        process.send_signal(stop)
+        stdout, stderr = process.communicate(timeout=10)
+    finally:
+        process.kill()
+    assert process.returncode == 0, stderr
+    assert stderr == "claude-usage serve: stopped\n"
+    assert "Traceback" not in stdout

@@ -20,7 +20,9 @@ from pytest_httpserver import HTTPServer
 import support
 
 CLEAR = "\033[H\033[2J"
-FOOTER = re.compile(r"^updated (\d+)s ago · next refresh in 0\.2s(?: · stale: (.*))?$", re.MULTILINE)
+FOOTER = re.compile(
+    r"^updated (\d+)s ago · next render in 0\.2s · refresh at most every 15s(?: · stale: (.*))?$", re.MULTILINE
+)
 RATE_LIMITED = {"error": {"message": "Rate limited. Please try again later.", "type": "rate_limit_error"}}
 
 
@@ -38,13 +40,22 @@ def body(five: float) -> dict[str, Any]:
     }
 
 
+def age_cache(home: Path, seconds: float) -> None:
+    """Make the cached data ``seconds`` older, as if fetched that long ago
+    (the refresh floor would otherwise keep a test waiting 15 s)."""
+    (path,) = (home / ".cache" / "claude-usage").glob("usage-*.json")
+    entry = json.loads(path.read_text())
+    entry["fetched_at"] -= seconds
+    path.write_text(json.dumps(entry))
+
+
 def renders(stdout: str) -> list[str]:
     """The renders of a piped watch: separated by one blank line each."""
     chunks = stdout.split("\n\n5-hour")
     return [chunks[0], *("5-hour" + chunk for chunk in chunks[1:])]
 
 
-def test_piped_renders_and_one_request_per_interval(api: HTTPServer, logged_in: Path, token: str) -> None:
+def test_piped_renders_and_the_refresh_floor(api: HTTPServer, logged_in: Path, token: str) -> None:
     support.serve(api, body(53.0))
     result = support.run_cli("watch", "--interval", "0.2", "--count", "3", "--max-age", "0")
     assert result.returncode == 0, result.stderr
@@ -58,50 +69,78 @@ def test_piped_renders_and_one_request_per_interval(api: HTTPServer, logged_in: 
         footer = FOOTER.findall(frame)
         assert len(footer) == 1 and footer[0][1] == "", frame
         assert int(footer[0][0]) <= 1
-    # --max-age 0 for the first render, then the interval is the max age: the
-    # data is always older than the interval when the next render comes.
-    assert len(api.log) == 3
+    # --max-age 0 for the first render; after that an interval under the
+    # 15 s floor re-renders from the cache.
+    assert len(api.log) == 1
     support.assert_no_token(result.stdout, token)
 
 
-def test_first_render_from_the_shared_cache(api: HTTPServer, logged_in: Path) -> None:
+def test_a_fast_interval_sends_at_most_one_request(api: HTTPServer, logged_in: Path) -> None:
+    support.serve(api, body(53.0))
+    process = subprocess.Popen(
+        [*support.cli_command(), "watch", "--interval", "0.1", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(3)
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=10)
+    finally:
+        process.kill()
+    assert process.returncode == 0, stderr
+    assert stderr == ""
+    assert len(stdout.splitlines()) >= 5, "it kept re-rendering from the cache"
+    assert len(api.log) == 1
+
+
+def test_refreshes_once_the_data_is_older_than_the_floor(api: HTTPServer, logged_in: Path, home: Path) -> None:
     support.serve(api, body(53.0))
     assert support.run_cli("show").returncode == 0
     assert len(api.log) == 1
-    result = support.run_cli("watch", "--interval", "0.2", "--count", "2")
+    age_cache(home, 20)
+    result = support.run_cli("watch", "--interval", "0.2", "--count", "3")
     assert result.returncode == 0, result.stderr
-    assert len(renders(result.stdout)) == 2
-    # The default --max-age (60) served the first render; the second is
-    # older than the interval and was refreshed.
+    assert len(renders(result.stdout)) == 3
+    # The default --max-age (60) served the first render from the cache; the
+    # second found it older than the 15 s floor and refreshed; the third did not.
     assert len(api.log) == 2
 
 
-def test_a_429_keeps_the_data_and_stops_the_requests(api: HTTPServer, logged_in: Path, token: str) -> None:
+def test_a_429_keeps_the_data_and_stops_the_requests(api: HTTPServer, logged_in: Path, home: Path, token: str) -> None:
     support.serve_once(api, body(53.0))
     support.serve(api, RATE_LIMITED, status=429, headers={"Retry-After": "60"})
+    assert support.run_cli("show").returncode == 0
+    age_cache(home, 20)
     result = support.run_cli("watch", "--interval", "0.2", "--count", "4", "--max-age", "0")
     assert result.returncode == 0, result.stderr
     frames = renders(result.stdout)
     assert len(frames) == 4
     stale = [FOOTER.findall(frame)[0][1] for frame in frames]
-    assert stale[0] == ""
-    assert all("rate limited" in reason and "429" in reason for reason in stale[1:]), stale
+    assert all("rate limited" in reason and "429" in reason for reason in stale), stale
     assert all(re.search(r"^5-hour .* 53%", frame, re.MULTILINE) for frame in frames)
     assert len(api.log) == 2, "the Retry-After back-off must hold for the renders after the 429"
     support.assert_no_token(result.stdout + result.stderr, token)
 
 
-def test_json_lines(api: HTTPServer, logged_in: Path) -> None:
+def test_json_lines(api: HTTPServer, logged_in: Path, home: Path) -> None:
     support.serve_once(api, body(53.0))
     support.serve(api, RATE_LIMITED, status=429, headers={"Retry-After": "60"})
     result = support.run_cli("watch", "--interval", "0.2", "--count", "3", "--max-age", "0", "--json")
     assert result.returncode == 0, result.stderr
-    documents = [json.loads(line) for line in result.stdout.splitlines()]
-    assert len(documents) == 3
-    assert [document["stale"] for document in documents] == [False, True, True]
-    assert documents[0]["error"] is None and "429" in documents[1]["error"]
-    assert {document["fetched_at"] for document in documents} == {documents[0]["fetched_at"]}
-    assert documents[2]["five_hour"]["utilization"] == 53.0
+    age_cache(home, 20)
+    # The first render takes the 20 s old data (--max-age 60); the next finds
+    # it older than the floor, is answered 429, and shows it marked stale.
+    again = support.run_cli("watch", "--interval", "0.2", "--count", "3", "--json")
+    assert again.returncode == 0, again.stderr
+    documents = [json.loads(line) for line in (result.stdout + again.stdout).splitlines()]
+    assert len(documents) == 6
+    assert [document["stale"] for document in documents] == [False, False, False, False, True, True]
+    assert documents[0]["error"] is None and "429" in documents[4]["error"]
+    assert len({document["fetched_at"] for document in documents[:3]}) == 1
+    assert documents[5]["five_hour"]["utilization"] == 53.0
+    assert len(api.log) == 2
 
 
 def test_terminal_clears_between_renders(api: HTTPServer, logged_in: Path, token: str) -> None:
@@ -139,7 +178,8 @@ def test_terminal_clears_between_renders(api: HTTPServer, logged_in: Path, token
     support.assert_no_token(text, token)
 
 
-def test_ctrl_c_exits_0_quietly(api: HTTPServer, logged_in: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_ctrl_c_and_sigterm_exit_0_quietly(api: HTTPServer, logged_in: Path, stop: signal.Signals) -> None:
     support.serve(api, body(53.0))
     process = subprocess.Popen(
         [*support.cli_command(), "watch", "--interval", "30"],
@@ -151,7 +191,7 @@ def test_ctrl_c_exits_0_quietly(api: HTTPServer, logged_in: Path) -> None:
         assert process.stdout is not None
         while "updated " not in process.stdout.readline():
             pass
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop)
         _, stderr = process.communicate(timeout=10)
     finally:
         process.kill()

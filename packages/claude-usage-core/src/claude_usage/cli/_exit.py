@@ -23,6 +23,25 @@ UNAVAILABLE = 6
 INTERNAL = 70
 INTERRUPTED = 130
 
+#: Every exit code and what it means: the one list ``--help`` prints, and
+#: that tests/cli/test_docs.py holds README.md and docs/cli.md to.
+MEANINGS: tuple[tuple[int, str], ...] = (
+    (OK, "success"),
+    (OVER, "(check) at or over the threshold; (wait) --max-wait elapsed"),
+    (USAGE, "usage error: bad option or configuration"),
+    (CREDENTIALS, "credentials problem: not found, invalid, expired, or no backend"),
+    (REJECTED, "rejected by the API (401 invalid token, 403 missing scope)"),
+    (RATE_LIMITED, "rate limited (429)"),
+    (UNAVAILABLE, "network, server (5xx) or response-format problem"),
+    (INTERNAL, "internal error in claude-usage (please report it)"),
+    (INTERRUPTED, "interrupted (Ctrl-C; SIGTERM stops wait the same way)"),
+)
+
+
+def describe(codes: tuple[int, ...] | None = None) -> str:
+    """The lines of ``--help`` for ``codes`` (all of them by default)."""
+    return "".join(f"  {code:<3} {text}\n" for code, text in MEANINGS if codes is None or code in codes)
+
 
 def exit_code_for(error: ClaudeUsageError) -> int:
     """The exit code documented for ``error``."""

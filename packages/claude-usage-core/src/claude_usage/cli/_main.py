@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import shutil
+import signal
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
@@ -24,27 +25,11 @@ from claude_usage.errors import ClaudeUsageError
 
 PROG = "claude-usage"
 
-EXIT_CODES_HELP = """\
-exit codes:
-  0   success
-  1   (check) at or over the threshold; (wait) --max-wait elapsed
-  2   usage error: bad option or configuration
-  3   credentials problem: not found, invalid, expired, or no backend
-  4   rejected by the API (401 invalid token, 403 missing scope)
-  5   rate limited (429)
-  6   network, server (5xx) or response-format problem
-  70  internal error in claude-usage (please report it)
-  130 interrupted (Ctrl-C)
-"""
+EXIT_CODES_HELP = "exit codes:\n" + _exit.describe()
 
-ERROR_CODES = """\
-  2   usage error: bad option or configuration
-  3   credentials problem: not found, invalid, expired, or no backend
-  4   rejected by the API (401 invalid token, 403 missing scope)
-  5   rate limited (429)
-  6   network, server (5xx) or response-format problem
-  70  internal error in claude-usage (please report it)
-"""
+ERROR_CODES = _exit.describe(
+    (_exit.USAGE, _exit.CREDENTIALS, _exit.REJECTED, _exit.RATE_LIMITED, _exit.UNAVAILABLE, _exit.INTERNAL)
+)
 
 STALE_NOTE = """\
   When a 429 back-off or a network failure keeps the shared cache from
@@ -57,9 +42,9 @@ COMMAND_EXIT_CODES = {
     "check": "  0   under the threshold\n  1   at or over the threshold\n" + ERROR_CODES + STALE_NOTE,
     "wait": "  0   under the threshold (at once, or after waiting)\n  1   --max-wait elapsed first\n"
     + ERROR_CODES
-    + "  130 interrupted (Ctrl-C)\n"
+    + "  130 interrupted (Ctrl-C or SIGTERM): never 0, which would say usage is under\n"
     + STALE_NOTE,
-    "watch": "  0   after --count renders, or on Ctrl-C\n"
+    "watch": "  0   after --count renders, or on Ctrl-C or SIGTERM\n"
     + ERROR_CODES
     + "  2-6 only when the first fetch fails; later failures keep the last data on\n"
     "  screen, marked stale.\n",
@@ -75,21 +60,27 @@ COMMAND_EXIT_CODES = {
 #: --max-age when not given: doctor makes a live call, the others accept a minute.
 MAX_AGE_DEFAULTS = {"doctor": 0.0}
 
-ENVIRONMENT_HELP = """\
-environment:
-  CLAUDE_USAGE_BACKEND     credential backend to use (as --backend)
-  CLAUDE_CONFIG_DIR        Claude Code profile directory, as Claude Code reads it
-  CLAUDE_SECURESTORAGE_CONFIG_DIR  where newer Claude Code builds keep credentials (wins)
-  CLAUDE_CODE_OAUTH_TOKEN  a bare token (the env backend; usually inference-only)
-  CLAUDE_USAGE_BASE_URL    API base URL (https, or http to a loopback host)
-  CLAUDE_USAGE_TIMEOUT     request timeout in seconds (default 10)
-  CLAUDE_USAGE_USER_AGENT  User-Agent header (default claude-code/<version> ...)
-  CLAUDE_USAGE_CA_BUNDLE   CA certificates to trust for TLS
-  CLAUDE_USAGE_CACHE_DIR   where the shared cache lives (default: the user cache directory)
-  CLAUDE_USAGE_PROFILES    more profile directories for --all-profiles (os.pathsep-separated)
-  NO_COLOR                 disable colour
-  HTTPS_PROXY, NO_PROXY    proxies, as requests reads them
-"""
+#: Every environment variable claude-usage reads: the one list ``--help``
+#: prints, and that tests/cli/test_docs.py holds README.md and docs/cli.md to.
+ENVIRONMENT: tuple[tuple[str, str], ...] = (
+    ("CLAUDE_USAGE_BACKEND", "credential backend to use (as --backend)"),
+    ("CLAUDE_CONFIG_DIR", "Claude Code profile directory, as Claude Code reads it"),
+    ("CLAUDE_SECURESTORAGE_CONFIG_DIR", "where newer Claude Code builds keep credentials (wins)"),
+    ("CLAUDE_CODE_OAUTH_TOKEN", "a bare token (the env backend; usually inference-only)"),
+    ("CLAUDE_USAGE_BASE_URL", "API base URL (https, or http to a loopback host)"),
+    ("CLAUDE_USAGE_TIMEOUT", "request timeout in seconds (default 10)"),
+    ("CLAUDE_USAGE_USER_AGENT", "User-Agent header (default claude-code/<version> ...)"),
+    ("CLAUDE_USAGE_CA_BUNDLE", "CA certificates to trust for TLS"),
+    ("CLAUDE_USAGE_CACHE_DIR", "where the shared cache lives (default: the user cache directory)"),
+    ("CLAUDE_USAGE_PROFILES", "more profile directories for --all-profiles (os.pathsep-separated)"),
+    ("CLAUDE_USAGE_DEBUG", "statusline: print a traceback to stderr on an internal error"),
+    ("NO_COLOR", "disable colour"),
+    ("HTTPS_PROXY, NO_PROXY", "proxies, as requests reads them"),
+)
+
+ENVIRONMENT_HELP = "environment:\n" + "".join(
+    f"  {name:<24} {text}\n" if len(name) <= 24 else f"  {name}\n  {'':<24} {text}\n" for name, text in ENVIRONMENT
+)
 
 WINDOW_HELP = (
     "what to compare: five_hour, seven_day, any window key the API reports, "
@@ -236,7 +227,8 @@ def _command_options(name: str, parser: argparse.ArgumentParser) -> None:
             type=_usage.interval_value,
             default=60.0,
             help="seconds between renders (default 60, at least 0.1); also the max age of each refresh after the "
-            "first (--max-age applies to the first render only)",
+            "first (--max-age applies to the first render only), but never under 15 s: a shorter interval "
+            "re-renders from the shared cache without sending a request",
         )
         group.add_argument(
             "--count",
@@ -471,6 +463,10 @@ def run(argv: Sequence[str] | None = None) -> int:
                 forwarded += [option, str(value)]
         return statusline([*forwarded, *args.rest])
     handler = COMMANDS[args.command or "show"]
+    if args.command in STOPPABLE:
+        # systemd, containers and `kill` stop with SIGTERM: the same clean
+        # stop as Ctrl-C (serve closes its socket; watch exits 0; wait 130).
+        signal.signal(signal.SIGTERM, _interrupt)
     try:
         return handler(args)
     except ClaudeUsageError as error:
@@ -492,6 +488,14 @@ def run(argv: Sequence[str] | None = None) -> int:
 
             traceback.print_exception(error, file=sys.stderr)
         return _exit.INTERNAL
+
+
+#: Long-running commands that SIGTERM stops like Ctrl-C.
+STOPPABLE = ("serve", "watch", "wait")
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _silence_stdout() -> None:

@@ -135,9 +135,11 @@ def run(args: argparse.Namespace) -> int:
         while thread.is_alive():
             time.sleep(1)
     except KeyboardInterrupt:
-        pass
+        pass  # Ctrl-C, or SIGTERM (claude-usage installs a handler that raises this): a normal stop
     finally:
         server.shutdown()
+        server.server_close()  # the listening socket, so the port is free at once
+    sys.stderr.write("claude-usage serve: stopped\n")
     return 0
 
 

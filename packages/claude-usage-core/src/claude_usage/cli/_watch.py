@@ -1,9 +1,12 @@
 """``claude-usage watch``: the table, re-rendered every interval.
 
 Every refresh goes through the shared cache with ``max_age`` = the interval,
-so a watch, statuslines and scripts together send one request per interval,
-and a back-off the server asked for silences the watch too (it keeps showing
-the last data, marked stale). One :class:`UsageClient` serves every refresh.
+but never less than :data:`REFRESH_FLOOR`: the endpoint throttles after about
+three requests in 30 s, so a faster ``--interval`` re-renders from the cache
+(the ages and countdowns move) without asking again. A watch, statuslines and
+scripts together send one request per interval, and a back-off the server
+asked for silences the watch too (it keeps showing the last data, marked
+stale). One :class:`UsageClient` serves every refresh.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ if TYPE_CHECKING:
     from claude_usage import CachedUsage
 
 CLEAR = "\033[H\033[2J"
+#: The shortest max age of a refresh after the first render, whatever
+#: ``--interval`` says (documented in ``watch --help`` and docs/cli.md).
+REFRESH_FLOOR = 15.0
 
 
 def _seconds(seconds: float) -> str:
@@ -31,8 +37,15 @@ def _seconds(seconds: float) -> str:
 
 
 def footer(cached: CachedUsage, problem: str | None, interval: float, now: float) -> str:
-    """``updated 12s ago · next refresh in 60s`` (`` · stale: why`` when stale)."""
-    text = f"updated {format_age(cached.age(now))} ago · next refresh in {_seconds(interval)}"
+    """``updated 12s ago · next refresh in 60s`` (`` · stale: why`` when stale);
+    below the floor, ``next render in 0.5s · refresh at most every 15s``."""
+    if interval >= REFRESH_FLOOR:
+        text = f"updated {format_age(cached.age(now))} ago · next refresh in {_seconds(interval)}"
+    else:
+        text = (
+            f"updated {format_age(cached.age(now))} ago · next render in {_seconds(interval)}"
+            f" · refresh at most every {_seconds(REFRESH_FLOOR)}"
+        )
     if problem is not None:
         text += f" · stale: {problem}"
     return text
@@ -86,7 +99,7 @@ def cmd_watch(args: argparse.Namespace, style: Style) -> int:
                 renders += 1
                 if args.count is not None and renders >= args.count:
                     return _exit.OK
-                max_age = args.interval
+                max_age = max(args.interval, REFRESH_FLOOR)
                 time.sleep(args.interval)
     except KeyboardInterrupt:
         return _exit.OK

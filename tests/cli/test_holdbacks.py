@@ -1,0 +1,139 @@
+"""Every hold-back is visible and explained: ``-v`` logs each cache decision,
+``doctor`` says when nothing was sent and when something will be, and
+``doctor --retry-now`` sends one request despite a local back-off (never a
+429's). All run as subprocesses against a loopback server."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+import support
+
+RATE_LIMITED = {"error": {"message": "Rate limited. Please try again later.", "type": "rate_limit_error"}}
+UNAUTHORIZED = {
+    "type": "error",
+    "error": {"type": "authentication_error", "message": "Invalid bearer token"},
+    "request_id": "req_1",
+}
+CACHE_LOG = "claude-usage: DEBUG claude_usage.cache: "
+
+
+@pytest.fixture
+def logged_in(home: Path, token: str) -> Path:
+    return support.write_credentials(home / ".claude", support.credentials_blob(token))
+
+
+def cache_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
+    return [line.removeprefix(CACHE_LOG) for line in result.stderr.splitlines() if line.startswith(CACHE_LOG)]
+
+
+def test_verbose_says_what_the_cache_decided(api: HTTPServer, logged_in: Path, token: str) -> None:
+    support.serve_once(api, support.load_body("published_domain_2026_07.json"))
+    support.serve(api, RATE_LIMITED, status=429, headers={"Retry-After": "600"})
+
+    first = support.run_cli("-v")
+    assert first.returncode == 0, first.stderr
+    assert cache_lines(first) == [
+        "sending a request: no cached data yet",
+        "request answered: usage stored in the cache",
+    ]
+
+    hit = support.run_cli("show", "-v")
+    assert hit.returncode == 0
+    (line,) = cache_lines(hit)
+    assert re.fullmatch(r"cache hit: data from \d+s ago \(max age 60s\), no request sent", line), line
+
+    refused = support.run_cli("show", "-v", "--max-age", "0")
+    assert refused.returncode == 0  # the last good data, marked stale
+    sent, failed = cache_lines(refused)
+    assert re.fullmatch(r"sending a request: cached data from \d+s ago is older than the max age 0s", sent), sent
+    assert re.fullmatch(r"request failed \(RateLimitError\): no request until \d\d:\d\d:\d\d UTC \(10m00s\)", failed)
+
+    held = support.run_cli("show", "-v", "--max-age", "0")
+    assert held.returncode == 0
+    (line,) = cache_lines(held)
+    assert re.fullmatch(
+        r"no request sent: back-off after a 429 \(the server's rate limit\) until \d\d:\d\d:\d\d UTC "
+        r"\((?:9m5\ds|10m00s) left\); serving data from \d+s ago",
+        line,
+    ), line
+    assert len(api.log) == 2
+    for result in (first, hit, refused, held):
+        support.assert_no_token(result.stdout + result.stderr, token)
+
+
+def test_quiet_without_verbose(api: HTTPServer, logged_in: Path) -> None:
+    support.serve(api, support.load_body("published_domain_2026_07.json"))
+    assert support.run_cli("show").stderr == ""
+    assert support.run_cli("show").stderr == ""
+
+
+def test_a_server_error_back_off_is_explained_and_retry_now_sends_one(
+    api: HTTPServer, logged_in: Path, token: str
+) -> None:
+    support.serve_once(api, "<html>502 Bad Gateway</html>", status=502)
+    support.serve(api, support.load_body("published_domain_2026_07.json"))
+    assert support.run_cli("show").returncode == 6
+    again = support.run_cli("show")
+    assert again.returncode == 6
+    assert "not retried for another 10 s; `claude-usage doctor --retry-now` tries once now" in again.stderr
+    assert len(api.log) == 1
+
+    doctor = support.run_cli("doctor")
+    assert doctor.returncode == 6
+    assert "result:           no request sent: claude-usage is holding back until " in doctor.stdout
+    assert "next request:     after " in doctor.stdout
+    assert "advice: Once you have fixed the cause, `claude-usage doctor --retry-now` sends one request now." in (
+        doctor.stdout
+    )
+    assert "About the last failure: The server (or a gateway in front of it) failed." in doctor.stdout
+    document = json.loads(support.run_cli("doctor", "--json").stdout)
+    assert document["live"]["sent"] is False
+    assert len(api.log) == 1, "doctor must not send while the back-off holds"
+
+    retried = support.run_cli("doctor", "--retry-now", "-v")
+    assert retried.returncode == 0, retried.stdout
+    assert "result:           OK (" in retried.stdout
+    assert any(
+        line.startswith("retry now: ignoring the back-off after a server error (HTTP 502)")
+        for line in cache_lines(retried)
+    )
+    assert len(api.log) == 2, "exactly one request"
+    support.assert_no_token(doctor.stdout + retried.stdout + retried.stderr, token)
+
+
+def test_retry_now_lifts_a_401_block_once(api: HTTPServer, logged_in: Path) -> None:
+    support.serve_once(api, UNAUTHORIZED, status=401)
+    support.serve_once(api, UNAUTHORIZED, status=401)
+    support.serve(api, support.load_body("published_domain_2026_07.json"))
+    assert support.run_cli("show").returncode == 4
+    blocked = support.run_cli("show", "-v")
+    assert blocked.returncode == 4
+    assert "no request sent: a 401 (token rejected); blocked until " in blocked.stderr
+    assert len(api.log) == 1
+    doctor = support.run_cli("doctor")
+    assert "next request:     after " in doctor.stdout and "or as soon as the credentials change" in doctor.stdout
+    assert len(api.log) == 1
+    # Still rejected: one request, then blocked again.
+    assert support.run_cli("doctor", "--retry-now").returncode == 4
+    assert len(api.log) == 2
+    assert support.run_cli("show").returncode == 4
+    assert len(api.log) == 2
+    assert support.run_cli("doctor", "--retry-now").returncode == 0
+    assert len(api.log) == 3
+
+
+def test_retry_now_never_overrides_the_servers_retry_after(api: HTTPServer, logged_in: Path) -> None:
+    support.serve(api, RATE_LIMITED, status=429, headers={"Retry-After": "600"})
+    assert support.run_cli("show").returncode == 5
+    retried = support.run_cli("doctor", "--retry-now")
+    assert retried.returncode == 5
+    assert "result:           no request sent" in retried.stdout
+    assert "nothing overrides it, not even --retry-now" in retried.stdout
+    assert len(api.log) == 1

@@ -37,6 +37,7 @@ from claude_usage._secret import SecretToken
 from claude_usage.api import select_and_load
 from claude_usage.credentials import Credentials
 from claude_usage.errors import (
+    BackendUnavailable,
     CredentialsError,
     CredentialsNotFoundError,
     InvalidCredentialsError,
@@ -81,14 +82,16 @@ def error_text(error: BaseException) -> str:
 
 
 @pytest.fixture
-def use_keyring() -> Iterator[Callable[[KeyringBackend], KeyringBackend]]:
+def use_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[KeyringBackend], KeyringBackend]]:
     """Install keyring backends with ``keyring.set_keyring``; the keyring
-    that was configured before is restored afterwards."""
+    that was configured before is restored afterwards. PYTHON_KEYRING_BACKEND
+    names it too: off macOS the backend is usable only with keyring configured."""
     previous = getattr(keyring.core, "_keyring_backend", None)
 
     def install(backend: KeyringBackend) -> KeyringBackend:
         keyring.set_keyring(backend)
         assert keyring.get_keyring() is backend
+        monkeypatch.setenv("PYTHON_KEYRING_BACKEND", f"{type(backend).__module__}.{type(backend).__qualname__}")
         return backend
 
     yield install
@@ -440,8 +443,21 @@ def test_reading_leaves_the_keyring_unchanged(ring: MemoryKeyring, token: str) -
 # -- priority and selection ------------------------------------------------------
 
 
-def test_priority_on_this_platform() -> None:
-    assert KeychainBackend().priority() == (20.0 if sys.platform == "darwin" else 0.0)
+@pytest.mark.skipif(sys.platform != "darwin", reason="the macOS priority; the tests below cover elsewhere")
+def test_priority_on_macos() -> None:
+    assert KeychainBackend().priority() == 20.0
+
+
+@pytest.mark.skipif(sys.platform == "darwin", reason="on macOS the Keychain is always available")
+def test_macos_only_elsewhere() -> None:
+    with pytest.raises(BackendUnavailable, match=r"^macOS only \(Claude Code keeps its login in the Keychain"):
+        KeychainBackend().priority()
+
+
+@pytest.mark.skipif(sys.platform == "darwin", reason="on macOS the Keychain is always available")
+def test_by_name_only_elsewhere_when_keyring_is_configured(ring: MemoryKeyring) -> None:
+    assert os.environ["PYTHON_KEYRING_BACKEND"].endswith("MemoryKeyring")
+    assert KeychainBackend().priority() == 0.0
 
 
 @pytest.mark.skipif(sys.platform == "darwin", reason="on macOS the Keychain is chosen automatically")

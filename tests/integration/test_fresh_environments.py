@@ -262,3 +262,24 @@ def test_meta_package_installs_core_and_the_platform_backends(
 
 def _wheel_names(directory: Path) -> list[str]:
     return sorted(path.name for path in directory.glob("*.whl"))
+
+
+@pytest.mark.skipif(sys.platform == "darwin", reason="on macOS keyring is the Keychain backend's dependency")
+def test_all_four_on_linux_stay_lean(release_wheels: Path, tmp_path: Path, home: Path) -> None:
+    # What `pip install ./packages/*` installs: every distribution. The
+    # wheelhouse holds no keyring off macOS, so a keyring requirement without
+    # the marker would fail this install.
+    env = FreshEnv(tmp_path / "venv")
+    env.install(release_wheels, *RELEASED)
+    imported = env.run("import importlib.util as u; print([u.find_spec(n) is None for n in ('keyring', 'jeepney')])")
+    assert imported.stdout.strip() == "[True, True]", imported.stderr
+    backends = env.cli("backends", "--json")
+    assert backends.returncode == 0, backends.stderr
+    keychain = next(b for b in json.loads(backends.stdout)["backends"] if b["name"] == "keychain")
+    assert keychain["available"] is False
+    assert keychain["reason"].startswith("macOS only")
+    doctor = env.cli("doctor", "--backend", "keychain")
+    assert doctor.returncode == 3
+    assert "keychain  unavailable: macOS only" in doctor.stdout
+    # Advice never names what is installed.
+    assert "install claude-usage-creds" not in doctor.stdout.lower(), doctor.stdout

@@ -113,3 +113,16 @@ def test_cli_reports_the_version(version: Version) -> None:
     result = support.run_cli("--version")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"claude-usage {version}"
+
+
+def test_keyring_is_installed_on_macos_only() -> None:
+    # A Linux install of ./packages/* stays lean: the Keychain backend is
+    # installed (it then says "macOS only"), its keyring stack is not.
+    requirements = [Requirement(text) for text in pyproject("claude-usage-creds-macos")["project"]["dependencies"]]
+    third_party = [r for r in requirements if canonicalize_name(r.name) not in DISTRIBUTIONS]
+    assert [canonicalize_name(r.name) for r in third_party] == ["keyring"]
+    (keyring,) = third_party
+    assert isinstance(keyring.marker, Marker)
+    assert keyring.marker.evaluate({"sys_platform": "darwin"})
+    assert not keyring.marker.evaluate({"sys_platform": "linux"})
+    assert not keyring.marker.evaluate({"sys_platform": "win32"})

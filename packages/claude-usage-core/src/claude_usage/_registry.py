@@ -30,10 +30,21 @@ log = logging.getLogger("claude_usage")
 ENTRY_POINT_GROUP = "claude_usage.backends"
 ENV_BACKEND = _defaults.ENV_BACKEND
 
-INSTALL_HINT = (
-    "install claude-usage-creds-linux (the credentials file) or, on macOS, claude-usage-creds-macos "
-    "(the Keychain), e.g. `pip install claude-usage`, or pass a backend"
+#: This project's backends, by entry-point name, and the distribution that
+#: brings each: what the install hint may name (only those not installed).
+OUR_BACKENDS = (
+    ("file", "claude-usage-creds-linux (the credentials file)"),
+    ("keychain", "claude-usage-creds-macos (the Keychain, on macOS)"),
 )
+
+
+def install_hint(statuses: Sequence[BackendStatus]) -> str:
+    """What to install or choose; never names a backend already installed."""
+    installed = {status.name for status in statuses}
+    missing = [text for name, text in OUR_BACKENDS if name not in installed]
+    if not missing:
+        return "choose a backend that can be used here with --backend or CLAUDE_USAGE_BACKEND"
+    return f"install {' or '.join(missing)}, e.g. `pip install claude-usage`, or pass a backend"
 
 
 @functools.cache
@@ -175,9 +186,9 @@ def candidates(config_dir: str | None = None) -> Iterator[CredentialBackend]:
 
 def _no_backend_message(statuses: list[BackendStatus]) -> str:
     if not statuses:
-        return f"no credential backend is installed; {INSTALL_HINT}"
+        return f"no credential backend is installed; {install_hint(statuses)}"
     reasons = "; ".join(f"{status.name}: {status.reason or 'only used when chosen by name'}" for status in statuses)
-    hint = f"; {INSTALL_HINT}" if all(status.name == "env" for status in statuses) else ""
+    hint = f"; {install_hint(statuses)}" if all(status.name == "env" for status in statuses) else ""
     return f"no credential backend can be used here ({reasons}){hint}"
 
 

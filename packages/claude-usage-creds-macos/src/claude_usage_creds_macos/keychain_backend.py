@@ -26,6 +26,7 @@ from typing import Any
 from claude_usage.backend import CredentialBackend
 from claude_usage.credentials import Credentials, parse_claude_code_credentials
 from claude_usage.errors import (
+    BackendUnavailable,
     CredentialsError,
     CredentialsNotFoundError,
     InvalidCredentialsError,
@@ -104,9 +105,15 @@ class KeychainBackend(CredentialBackend):
 
     def priority(self) -> float:
         # Above the file backend (5 on macOS), which stays the fallback there.
-        # Elsewhere keyring talks to some other store, which Claude Code does
-        # not write to: usable only when asked for by name.
-        return 20.0 if sys.platform == "darwin" else 0.0
+        if sys.platform == "darwin":
+            return 20.0
+        # Claude Code keeps its login in the Keychain on macOS only. Elsewhere
+        # keyring (a dependency on macOS only) would talk to some other store,
+        # which Claude Code never writes: usable only when keyring is installed
+        # and configured (PYTHON_KEYRING_BACKEND), and only by name.
+        if os.environ.get("PYTHON_KEYRING_BACKEND") and _keyring_installed():
+            return 0.0
+        raise BackendUnavailable("macOS only (Claude Code keeps its login in the Keychain only on macOS)")
 
     def describe(self) -> str:
         return f"macOS Keychain item {self.service()!r}, account {self.account()!r} (via keyring)"
@@ -124,6 +131,12 @@ class KeychainBackend(CredentialBackend):
             secret, other_account = other
             item = item.replace(f"(account {account!r})", f"(account {other_account!r})")
         return parse_claude_code_credentials(secret, source=item)
+
+
+def _keyring_installed() -> bool:
+    from importlib.util import find_spec
+
+    return find_spec("keyring") is not None
 
 
 def _keyring() -> Any:

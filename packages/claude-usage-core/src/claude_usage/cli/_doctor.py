@@ -83,15 +83,14 @@ def advice_for(error: ClaudeUsageError, statuses: Sequence[BackendStatus] = ()) 
             "(claude-usage never refreshes tokens itself), then try again."
         ]
     if isinstance(error, NoBackendError):
+        from claude_usage._registry import install_hint
+
         places = [f"{s.name}: {s.reason or 'only when chosen by name'}" for s in statuses if not s.automatic]
         lines = ["No credential backend could be used here."]
         if places:
             lines.append("Backends not used: " + "; ".join(places) + ".")
-        return [
-            *lines,
-            "Install claude-usage-creds-linux (file) or claude-usage-creds-macos (Keychain), "
-            "or choose an available one with --backend / CLAUDE_USAGE_BACKEND.",
-        ]
+        hint = install_hint(statuses)
+        return [*lines, hint[0].upper() + hint[1:] + "."]
     if isinstance(error, CredentialsNotFoundError):
         looked = [s.description for s in statuses if s.automatic and s.description]
         lines = ["No Claude credentials were found."]

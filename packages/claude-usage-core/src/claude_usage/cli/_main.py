@@ -412,7 +412,7 @@ def cmd_backends(args: argparse.Namespace) -> int:
         _print(json.dumps(document, indent=2))
         return _exit.OK
     if not statuses:
-        _print(f"No credential backend is installed. {_registry.INSTALL_HINT}.")
+        _print(f"No credential backend is installed: {_registry.install_hint(statuses)}.")
         return _exit.OK
     name_width = max(len(s.name) for s in statuses)
     for status in statuses:

@@ -148,16 +148,69 @@ def test_check_binding_without_limits_checks_everything(api: HTTPServer, logged_
     result = support.run_cli("check", "--max", "90", "--window", "binding")
     assert result.returncode == 1
     assert result.stdout.strip() == (
-        "7-day 91% is at or over 90% (no binding limit reported: checked every window and limit)"
+        "7-day 91% is at or over 90% (no binding limit reported: checked what applies to all models)"
     )
 
 
 def test_check_unknown_window_lists_available_names(api: HTTPServer, logged_in: Path, token: str) -> None:
     support.serve(api, usage_body())
     line = one_error_line(support.run_cli("check", "--max", "80", "--window", "fortnight"), 2, token)
-    assert line == ("claude-usage: error: unknown window 'fortnight'; available: five_hour, seven_day, any, binding")
+    assert line == (
+        "claude-usage: error: unknown window or limit 'fortnight'; available: five_hour, seven_day, session, "
+        "weekly_all, weekly, weekly_scoped, Opus, any, binding"
+    )
     absent = one_error_line(support.run_cli("check", "--max", "80", "--window", "seven_day_opus"), 2, token)
     assert absent.startswith("claude-usage: error: the API reports no 'seven_day_opus' window now; available: ")
+
+
+@pytest.mark.parametrize("name", ["opus", "OPUS", "Opus", " opus "])
+def test_check_a_model_by_name(api: HTTPServer, logged_in: Path, token: str, name: str) -> None:
+    support.serve(api, usage_body(five=95.0, opus=85.0))
+    result = support.run_cli("check", "--max", "80", "--window", name)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout == "weekly, Opus 85% is at or over 80%\n"
+    under = support.run_cli("check", "--max", "90", "--window", name)
+    assert under.returncode == 0  # the 5-hour window at 95% is not the Opus limit
+    assert under.stdout == "weekly, Opus 85% is under 90%\n"
+    clean(result, token)
+
+
+@pytest.mark.parametrize(
+    ("name", "line"),
+    [
+        ("session", "session (5-hour) 53% is under 90%"),
+        ("weekly_all", "weekly, all models 8% is under 90%"),
+        ("weekly_scoped", "weekly, Opus 6% is under 90%"),
+        ("Weekly", "all 2 windows and limits are under 90% (highest: weekly, all models 8%)"),
+        ("FIVE_HOUR", "5-hour 53% is under 90%"),
+    ],
+)
+def test_check_accepts_every_name_check_json_prints(api: HTTPServer, logged_in: Path, name: str, line: str) -> None:
+    support.serve(api, usage_body())
+    result = support.run_cli("check", "--max", "90", "--window", name)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == line + "\n"
+    # Every `name` check --json prints is accepted back.
+    printed = json.loads(support.run_cli("check", "--max", "90", "--json").stdout)["checked"]
+    for item in printed:
+        assert support.run_cli("check", "--max", "90", "--window", item["name"]).returncode == 0, item
+
+
+def test_a_model_without_a_limits_row_falls_back_to_its_window(api: HTTPServer, logged_in: Path) -> None:
+    body = usage_body(extra_windows={"seven_day_opus": {"utilization": 91.0, "resets_at": at(3600)}})
+    del body["limits"]
+    support.serve(api, body)
+    result = support.run_cli("check", "--max", "80", "--window", "Opus")
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.startswith("seven_day_opus 91% is at or over 80%") or "Opus" in result.stdout
+
+
+def test_wait_default_ignores_a_per_model_limit_that_does_not_bind(api: HTTPServer, logged_in: Path) -> None:
+    # Opus at 100% but the session binds: `wait --below 50` returns at once.
+    support.serve(api, usage_body(five=10.0, opus=100.0, active="session"))
+    result = support.run_cli("wait", "--below", "50", "--max-wait", "1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "session (5-hour) 10% is under 50%\n"
 
 
 def test_check_json(api: HTTPServer, logged_in: Path, token: str) -> None:
@@ -267,7 +320,8 @@ def test_wait_returns_at_once_when_under(api: HTTPServer, logged_in: Path, token
     result = support.run_cli("wait", "--below", "50")
     assert result.returncode == 0, result.stderr
     assert time.monotonic() - started < 3
-    assert result.stdout.strip() == "all 5 windows and limits are under 50% (highest: 5-hour 10%)"
+    # The default for wait: the limit that binds now.
+    assert result.stdout.strip() == "session (5-hour) 10% is under 50%"
     assert len(api.log) == 1
     clean(result, token)
 
@@ -283,9 +337,9 @@ def test_wait_sleeps_until_the_reset_then_checks_once(api: HTTPServer, logged_in
     assert len(api.log) == 2, "one request to learn the reset, one after it: no polling"
     progress = result.stderr.strip().splitlines()
     assert len(progress) == 1
-    assert progress[0].startswith("claude-usage: 5-hour 100% is at or over 50%")
+    assert progress[0].startswith("claude-usage: session (5-hour) 100% is at or over 50%")
     assert "waking at" in progress[0] and "after the reset" in progress[0]
-    assert result.stdout.strip().startswith("all 5 windows and limits are under 50%")
+    assert result.stdout.strip() == "session (5-hour) 0% is under 50%"
     clean(result, token)
 
 

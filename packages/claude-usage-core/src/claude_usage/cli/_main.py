@@ -82,10 +82,17 @@ ENVIRONMENT_HELP = "environment:\n" + "".join(
     f"  {name:<24} {text}\n" if len(name) <= 24 else f"  {name}\n  {'':<24} {text}\n" for name, text in ENVIRONMENT
 )
 
-WINDOW_HELP = (
-    "what to compare: five_hour, seven_day, any window key the API reports, "
-    "'binding' (the limit that binds now) or 'any' (every window and limit; the default)"
+WINDOW_NAMES = (
+    "a window key (five_hour, seven_day, or any other the API reports), a limit's kind (session, "
+    "weekly_all, weekly_scoped) or group (weekly), a model or surface a limit applies to (opus, "
+    "'claude code'), 'binding' (the limit the server marks as binding now; without one, the limits for "
+    "all models) or 'any' (every window and limit, per-model ones included); case-insensitive"
 )
+WINDOW_HELP = {
+    "check": f"what to compare: {WINDOW_NAMES}. Default: any, so a script hears of any limit at or over",
+    "wait": f"what must be under PERCENT: {WINDOW_NAMES}. Default: binding, the one that blocks you now, "
+    "not a per-model limit for a model you may not use",
+}
 
 DESCRIPTIONS = {
     "show": "Show usage per window, the limits and extra usage.",
@@ -187,7 +194,7 @@ def _command_options(name: str, parser: argparse.ArgumentParser) -> None:
             required=True,
             help="the threshold: at or over it exits 1 (80 or 80%%)",
         )
-        group.add_argument("--window", metavar="NAME", default=_usage.ANY, help=WINDOW_HELP)
+        group.add_argument("--window", metavar="NAME", default=_usage.ANY, help=WINDOW_HELP["check"])
     elif name == "wait":
         group = parser.add_argument_group("wait options")
         group.add_argument(
@@ -197,7 +204,7 @@ def _command_options(name: str, parser: argparse.ArgumentParser) -> None:
             required=True,
             help="return once usage is under this (50 or 50%%)",
         )
-        group.add_argument("--window", metavar="NAME", default=_usage.ANY, help=WINDOW_HELP)
+        group.add_argument("--window", metavar="NAME", default=_usage.BINDING, help=WINDOW_HELP["wait"])
         group.add_argument(
             "--max-wait",
             metavar="SECONDS",

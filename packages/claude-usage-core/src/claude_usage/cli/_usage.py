@@ -22,6 +22,7 @@ from claude_usage.models import KNOWN_WINDOWS
 
 if TYPE_CHECKING:
     from claude_usage import CachedUsage, UsageClient, UsageData
+    from claude_usage.models import Limit, UsageWindow
 
 PROG = "claude-usage"
 
@@ -171,43 +172,91 @@ class Measure:
         return document
 
 
+def _window(key: str, window: UsageWindow) -> Measure:
+    return Measure(key, window_label(key), window.utilization, window.resets_at, "window")
+
+
+def _limit(limit: Limit) -> Measure:
+    return Measure(limit.kind, limit_label(limit), limit.percent, limit.resets_at, "limit", limit.model)
+
+
 def _windows(usage: UsageData) -> list[Measure]:
-    return [
-        Measure(key, window_label(key), window.utilization, window.resets_at, "window")
-        for key, window in usage.windows.items()
-    ]
+    return [_window(key, window) for key, window in usage.windows.items()]
 
 
 def _limits(usage: UsageData) -> list[Measure]:
-    return [
-        Measure(limit.kind, limit_label(limit), limit.percent, limit.resets_at, "limit", limit.model)
-        for limit in usage.limits
-    ]
+    return [_limit(limit) for limit in usage.limits]
+
+
+def _normal(name: str) -> str:
+    """Names compare case-insensitively, with runs of spaces as one."""
+    return " ".join(name.split()).casefold()
+
+
+def _scope_names(limit: Limit) -> list[str]:
+    """The model and surface a limit applies to (``Opus``, ``Claude Code``)."""
+    return [name for name in (limit.model, getattr(limit, "surface", None)) if isinstance(name, str) and name]
+
+
+def _limit_names(limit: Limit) -> list[str]:
+    """Every name ``--window`` may give a limit: its kind, its group, and the
+    model or surface it is scoped to (a model's first word too: ``opus`` for
+    ``Opus 4.5``)."""
+    group = getattr(limit, "group", None)
+    names = [limit.kind, *([group] if isinstance(group, str) and group else []), *_scope_names(limit)]
+    for scope in _scope_names(limit):
+        names.append(scope.split()[0])
+    return names
 
 
 def available_names(usage: UsageData) -> list[str]:
-    return [*usage.windows, ANY, BINDING]
+    """What ``--window`` accepts now, in the order an error message lists them."""
+    names: list[str] = [*usage.windows]
+    for limit in usage.limits:
+        for name in _limit_names(limit):
+            if _normal(name) not in map(_normal, names):
+                names.append(name)
+    return [*names, ANY, BINDING]
+
+
+def _general(usage: UsageData) -> list[Measure]:
+    """What applies to every model: the limits not scoped to a model or
+    surface, else (a server from before ``limits``) the 5-hour and 7-day
+    windows."""
+    limits = [_limit(limit) for limit in usage.limits if not _scope_names(limit)]
+    if limits:
+        return limits
+    return [_window(key, window) for key, window in usage.windows.items() if key in ("five_hour", "seven_day")]
 
 
 def select(usage: UsageData, window: str) -> tuple[list[Measure], str | None]:
     """The measures ``--window`` names, and a note when the choice fell back.
 
+    A name is a window key, a limit's ``kind`` or ``group``, or the model or
+    surface a limit is scoped to (``opus``, ``claude code``), in any case;
+    ``any`` is everything, ``binding`` the limit the server marks active.
     Raises ConfigurationError (exit 2) for a name the API did not report.
     """
-    if window == ANY:
+    wanted = _normal(window)
+    if wanted == ANY:
         return [*_windows(usage), *_limits(usage)], None
-    if window == BINDING:
+    if wanted == BINDING:
         active = usage.active_limit
         if active is None:
-            return [*_windows(usage), *_limits(usage)], "no binding limit reported: checked every window and limit"
-        return [
-            Measure(active.kind, limit_label(active), active.percent, active.resets_at, "limit", active.model)
-        ], None
-    found = usage.windows.get(window)
-    if found is None:
-        said = f"the API reports no {window!r} window now" if window in KNOWN_WINDOWS else f"unknown window {window!r}"
-        raise ConfigurationError(f"{said}; available: {', '.join(available_names(usage))}")
-    return [Measure(window, window_label(window), found.utilization, found.resets_at, "window")], None
+            return _general(usage), "no binding limit reported: checked what applies to all models"
+        return [_limit(active)], None
+    windows = [_window(key, found) for key, found in usage.windows.items() if _normal(key) == wanted]
+    limits = [_limit(limit) for limit in usage.limits if wanted in map(_normal, _limit_names(limit))]
+    if not limits and not windows:
+        # A model with no row in `limits` (a server from before it): its
+        # per-model weekly window, e.g. seven_day_opus for "opus".
+        key = "seven_day_" + wanted.replace(" ", "_")
+        windows = [_window(name, found) for name, found in usage.windows.items() if _normal(name) == key]
+    if windows or limits:
+        return [*windows, *limits], None
+    known = window in KNOWN_WINDOWS or wanted in ("five_hour", "seven_day")
+    said = f"the API reports no {window!r} window now" if known else f"unknown window or limit {window!r}"
+    raise ConfigurationError(f"{said}; available: {', '.join(available_names(usage))}")
 
 
 @attrs.frozen

@@ -163,46 +163,89 @@ def test_check_unknown_window_lists_available_names(api: HTTPServer, logged_in: 
     assert absent.startswith("claude-usage: error: the API reports no 'seven_day_opus' window now; available: ")
 
 
+def checked(result: subprocess.CompletedProcess[str]) -> list[tuple[str, str, str | None, float]]:
+    """(type, name, model or surface, percent) of each measure `--json` compared."""
+    document = json.loads(result.stdout)
+    return [(m["type"], m["name"], m.get("model") or m.get("surface"), m["percent"]) for m in document["checked"]]
+
+
 @pytest.mark.parametrize("name", ["opus", "OPUS", "Opus", " opus "])
 def test_check_a_model_by_name(api: HTTPServer, logged_in: Path, token: str, name: str) -> None:
     support.serve(api, usage_body(five=95.0, opus=85.0))
-    result = support.run_cli("check", "--max", "80", "--window", name)
+    result = support.run_cli("check", "--max", "80", "--window", name, "--json")
     assert result.returncode == 1, result.stderr
-    assert result.stdout == "weekly, Opus 85% is at or over 80%\n"
+    assert checked(result) == [("limit", "weekly_scoped", "Opus", 85.0)]
     under = support.run_cli("check", "--max", "90", "--window", name)
-    assert under.returncode == 0  # the 5-hour window at 95% is not the Opus limit
-    assert under.stdout == "weekly, Opus 85% is under 90%\n"
+    assert under.returncode == 0, "the 5-hour window at 95% is not the Opus limit"
     clean(result, token)
 
 
+def test_check_a_surface_by_name(api: HTTPServer, logged_in: Path) -> None:
+    body = usage_body()
+    body["limits"].append(
+        {
+            "kind": "weekly_scoped",
+            "group": "weekly",
+            "percent": 97.0,
+            "severity": "critical",
+            "resets_at": at(3600),
+            "scope": {"model": None, "surface": {"display_name": "Claude Code"}},
+            "is_active": False,
+        }
+    )
+    support.serve(api, body)
+    result = support.run_cli("check", "--max", "95", "--window", "claude code", "--json")
+    assert result.returncode == 1, result.stderr
+    assert checked(result) == [("limit", "weekly_scoped", "Claude Code", 97.0)]
+    assert support.run_cli("check", "--max", "95", "--window", "CLAUDE  CODE").returncode == 1
+
+
 @pytest.mark.parametrize(
-    ("name", "line"),
+    ("name", "expected"),
     [
-        ("session", "session (5-hour) 53% is under 90%"),
-        ("weekly_all", "weekly, all models 8% is under 90%"),
-        ("weekly_scoped", "weekly, Opus 6% is under 90%"),
-        ("Weekly", "all 2 windows and limits are under 90% (highest: weekly, all models 8%)"),
-        ("FIVE_HOUR", "5-hour 53% is under 90%"),
+        ("session", [("limit", "session", None, 53.0)]),
+        ("weekly_all", [("limit", "weekly_all", None, 8.0)]),
+        ("weekly_scoped", [("limit", "weekly_scoped", "Opus", 6.0)]),
+        ("Weekly", [("limit", "weekly_all", None, 8.0), ("limit", "weekly_scoped", "Opus", 6.0)]),
+        ("FIVE_HOUR", [("window", "five_hour", None, 53.0)]),
     ],
 )
-def test_check_accepts_every_name_check_json_prints(api: HTTPServer, logged_in: Path, name: str, line: str) -> None:
+def test_check_accepts_kinds_groups_and_keys_in_any_case(
+    api: HTTPServer, logged_in: Path, name: str, expected: list[tuple[str, str, str | None, float]]
+) -> None:
     support.serve(api, usage_body())
-    result = support.run_cli("check", "--max", "90", "--window", name)
+    result = support.run_cli("check", "--max", "90", "--window", name, "--json")
     assert result.returncode == 0, result.stderr
-    assert result.stdout == line + "\n"
-    # Every `name` check --json prints is accepted back.
-    printed = json.loads(support.run_cli("check", "--max", "90", "--json").stdout)["checked"]
-    for item in printed:
-        assert support.run_cli("check", "--max", "90", "--window", item["name"]).returncode == 0, item
+    assert checked(result) == expected
+
+
+def test_every_name_check_json_prints_is_accepted(api: HTTPServer, logged_in: Path) -> None:
+    support.serve(api, usage_body())
+    document = json.loads(support.run_cli("check", "--max", "90", "--json").stdout)
+    names = {
+        item[key] for item in document["checked"] for key in ("name", "model", "group", "surface") if item.get(key)
+    }
+    assert names == {"five_hour", "seven_day", "session", "weekly_all", "weekly_scoped", "weekly", "Opus"}
+    for name in sorted(names):
+        result = support.run_cli("check", "--max", "90", "--window", name)
+        assert result.returncode == 0, (name, result.stderr)
 
 
 def test_a_model_without_a_limits_row_falls_back_to_its_window(api: HTTPServer, logged_in: Path) -> None:
-    body = usage_body(extra_windows={"seven_day_opus": {"utilization": 91.0, "resets_at": at(3600)}})
+    body = usage_body(
+        extra_windows={
+            "seven_day_opus": {"utilization": 91.0, "resets_at": at(3600)},
+            "seven_day_overage_included": {"utilization": 12.0, "resets_at": at(3600)},
+        }
+    )
     del body["limits"]
     support.serve(api, body)
-    result = support.run_cli("check", "--max", "80", "--window", "Opus")
-    assert result.returncode == 1, result.stderr
-    assert result.stdout.startswith("seven_day_opus 91% is at or over 80%") or "Opus" in result.stdout
+    opus = support.run_cli("check", "--max", "80", "--window", "Opus", "--json")
+    assert opus.returncode == 1, opus.stderr
+    assert checked(opus) == [("window", "seven_day_opus", None, 91.0)]
+    fable = support.run_cli("check", "--max", "80", "--window", "fable", "--json")
+    assert fable.returncode == 0, fable.stderr
+    assert checked(fable) == [("window", "seven_day_overage_included", None, 12.0)]
 
 
 def test_wait_default_ignores_a_per_model_limit_that_does_not_bind(api: HTTPServer, logged_in: Path) -> None:

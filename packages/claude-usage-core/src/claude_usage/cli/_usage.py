@@ -19,6 +19,7 @@ import attrs
 from claude_usage.cli._render import format_age, format_percent, limit_label, window_label
 from claude_usage.errors import ConfigurationError
 from claude_usage.models import KNOWN_WINDOWS
+from claude_usage.names import limit_group, window_name
 
 if TYPE_CHECKING:
     from claude_usage import CachedUsage, UsageClient, UsageData
@@ -154,6 +155,8 @@ class Measure:
     resets_at: datetime | None
     type: str  # "window" or "limit"
     model: str | None = None
+    group: str | None = None
+    surface: str | None = None
 
     def text(self) -> str:
         return f"{self.label} {format_percent(self.percent)}"
@@ -168,7 +171,7 @@ class Measure:
             "over": self.percent >= maximum,
         }
         if self.type == "limit":
-            document["model"] = self.model
+            document.update(model=self.model, group=self.group, surface=self.surface)
         return document
 
 
@@ -177,7 +180,16 @@ def _window(key: str, window: UsageWindow) -> Measure:
 
 
 def _limit(limit: Limit) -> Measure:
-    return Measure(limit.kind, limit_label(limit), limit.percent, limit.resets_at, "limit", limit.model)
+    return Measure(
+        limit.kind,
+        limit_label(limit),
+        limit.percent,
+        limit.resets_at,
+        "limit",
+        limit.model,
+        limit_group(limit.kind, limit.group),
+        limit.surface,
+    )
 
 
 def _windows(usage: UsageData) -> list[Measure]:
@@ -195,17 +207,15 @@ def _normal(name: str) -> str:
 
 def _scope_names(limit: Limit) -> list[str]:
     """The model and surface a limit applies to (``Opus``, ``Claude Code``)."""
-    return [name for name in (limit.model, getattr(limit, "surface", None)) if isinstance(name, str) and name]
+    return [name for name in (limit.model, limit.surface) if name]
 
 
 def _limit_names(limit: Limit) -> list[str]:
-    """Every name ``--window`` may give a limit: its kind, its group, and the
-    model or surface it is scoped to (a model's first word too: ``opus`` for
-    ``Opus 4.5``)."""
-    group = getattr(limit, "group", None)
-    names = [limit.kind, *([group] if isinstance(group, str) and group else []), *_scope_names(limit)]
-    for scope in _scope_names(limit):
-        names.append(scope.split()[0])
+    """Every name ``--window`` may give a limit: its kind, its group (as
+    sent, or the one its kind implies), and the model or surface it is
+    scoped to (a model's first word too: ``opus`` for ``Opus 4.5``)."""
+    names = [limit.kind, limit_group(limit.kind, limit.group), *_scope_names(limit)]
+    names += [scope.split()[0] for scope in _scope_names(limit)]
     return names
 
 
@@ -217,6 +227,17 @@ def available_names(usage: UsageData) -> list[str]:
             if _normal(name) not in map(_normal, names):
                 names.append(name)
     return [*names, ANY, BINDING]
+
+
+_SCOPED_WEEK = re.compile(r"Current week \((.+?)(?: only)?\)")
+
+
+def _window_scope(key: str, window: UsageWindow) -> str | None:
+    """The model a per-model window is for, from its name (``Current week
+    (Opus only)`` -> ``opus``; ``seven_day_overage_included`` -> ``fable``)."""
+    found = _SCOPED_WEEK.fullmatch(window_name(key, window.label))
+    scope = _normal(found.group(1)) if found else None
+    return None if scope == "all models" else scope
 
 
 def _general(usage: UsageData) -> list[Measure]:
@@ -250,8 +271,7 @@ def select(usage: UsageData, window: str) -> tuple[list[Measure], str | None]:
     if not limits and not windows:
         # A model with no row in `limits` (a server from before it): its
         # per-model weekly window, e.g. seven_day_opus for "opus".
-        key = "seven_day_" + wanted.replace(" ", "_")
-        windows = [_window(name, found) for name, found in usage.windows.items() if _normal(name) == key]
+        windows = [_window(key, found) for key, found in usage.windows.items() if _window_scope(key, found) == wanted]
     if windows or limits:
         return [*windows, *limits], None
     known = window in KNOWN_WINDOWS or wanted in ("five_hour", "seven_day")

@@ -67,6 +67,10 @@ ENVIRONMENT: tuple[tuple[str, str], ...] = (
     ("CLAUDE_CONFIG_DIR", "Claude Code profile directory, as Claude Code reads it"),
     ("CLAUDE_SECURESTORAGE_CONFIG_DIR", "where newer Claude Code builds keep credentials (wins)"),
     ("CLAUDE_CODE_OAUTH_TOKEN", "a bare token (the env backend; usually inference-only)"),
+    ("CLAUDE_CODE_OAUTH_SCOPES", "that token's scopes, space-separated (default user:inference only)"),
+    ("CLAUDE_CODE_SUBSCRIPTION_TYPE", "that token's subscription type, as Claude Code reads it"),
+    ("CLAUDE_CODE_RATE_LIMIT_TIER", "that token's rate-limit tier, as Claude Code reads it"),
+    ("CLAUDE_CODE_CUSTOM_OAUTH_URL", "a FedStart origin Claude Code logs in to: the API origin and store names"),
     ("CLAUDE_USAGE_BASE_URL", "API base URL (https, or http to a loopback host)"),
     ("CLAUDE_USAGE_TIMEOUT", "request timeout in seconds (default 10)"),
     ("CLAUDE_USAGE_USER_AGENT", "User-Agent header (default claude-code/<version> ...)"),
@@ -79,7 +83,7 @@ ENVIRONMENT: tuple[tuple[str, str], ...] = (
 )
 
 ENVIRONMENT_HELP = "environment:\n" + "".join(
-    f"  {name:<24} {text}\n" if len(name) <= 24 else f"  {name}\n  {'':<24} {text}\n" for name, text in ENVIRONMENT
+    f"  {name:<24} {text}\n" if len(name) < 24 else f"  {name}\n  {'':<24} {text}\n" for name, text in ENVIRONMENT
 )
 
 WINDOW_NAMES = (

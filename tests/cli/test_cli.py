@@ -305,3 +305,18 @@ def test_narrow_terminal_drops_the_bars(api: HTTPServer, logged_in: Path, monkey
     monkeypatch.setenv("COLUMNS", "120")
     wide = support.run_cli("--color", "never")
     assert "█" in wide.stdout
+
+
+@pytest.mark.skipif(sys.platform == "darwin", reason="on macOS the Keychain is available")
+def test_keychain_is_macos_only_elsewhere_and_advice_names_nothing_installed(logged_in: Path) -> None:
+    listing = json.loads(support.run_cli("backends", "--json").stdout)
+    keychain = next(b for b in listing["backends"] if b["name"] == "keychain")
+    assert keychain["available"] is False and keychain["reason"].startswith("macOS only"), keychain
+    doctor = support.run_cli("doctor", "--backend", "keychain")
+    assert doctor.returncode == 3
+    assert "keychain  unavailable: macOS only" in doctor.stdout
+    assert "cannot be used here: macOS only" in doctor.stdout
+    # Both of this project's backends are installed here: the advice says to
+    # choose one, and names no package to install.
+    assert "advice: Choose a backend that can be used here with --backend or CLAUDE_USAGE_BACKEND." in doctor.stdout
+    assert "pip install" not in doctor.stdout and "install claude-usage-creds" not in doctor.stdout.lower()

@@ -6,6 +6,8 @@ import importlib.util
 import os
 from pathlib import Path
 
+from pytest_httpserver import HTTPServer
+
 import support
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -120,3 +122,25 @@ def test_statusline_docs_show_every_key_of_the_real_payload() -> None:
     assert missing == []
     captured = json.dumps(payload)
     assert "/tmp/cc" not in captured and "/root" not in captured, "session-specific paths are made neutral"
+
+
+def test_readme_python_example_goes_through_the_shared_cache(
+    api: HTTPServer, home: Path, token: str, tmp_path: Path
+) -> None:
+    import re
+    import subprocess
+    import sys
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    (example,) = [block for block in re.findall(r"```python\n(.*?)```", readme, re.S) if "get_usage(" in block]
+    assert "get_usage(max_age=60)" in example
+    support.write_credentials(home / ".claude", support.credentials_blob(token))
+    support.serve(api, support.load_body("published_domain_2026_07.json"))
+    script = tmp_path / "example.py"
+    script.write_text(example, encoding="utf-8")
+    for _ in range(3):
+        run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=False)
+        assert run.returncode == 0, run.stderr
+        assert run.stdout.startswith("53.0 "), run.stdout
+        support.assert_no_token(run.stdout + run.stderr, token)
+    assert len(api.log) == 1, "three runs, one request: the example reads through the shared cache"

@@ -29,9 +29,13 @@ MEANINGS: tuple[tuple[int, str], ...] = (
     (OK, "success"),
     (OVER, "(check) at or over the threshold; (wait) --max-wait elapsed"),
     (USAGE, "usage error: bad option or configuration"),
-    (CREDENTIALS, "credentials problem: not found, invalid, expired, or no backend"),
-    (REJECTED, "rejected by the API (401 invalid token, 403 missing scope)"),
-    (RATE_LIMITED, "rate limited (429)"),
+    (
+        CREDENTIALS,
+        "credentials problem: not found, invalid, expired, logged out, a token without user:profile "
+        "(not sent), or no backend",
+    ),
+    (REJECTED, "rejected by the API (401 invalid token, 403 with an Anthropic error: missing scope)"),
+    (RATE_LIMITED, "the endpoint is limiting requests (429, an edge's 403, or a rate_limit_error)"),
     (UNAVAILABLE, "network, server (5xx) or response-format problem"),
     (INTERNAL, "internal error in claude-usage (please report it)"),
     (INTERRUPTED, "interrupted (Ctrl-C; SIGTERM stops wait the same way)"),

@@ -176,7 +176,7 @@ class Measure:
 
 
 def _window(key: str, window: UsageWindow) -> Measure:
-    return Measure(key, window_label(key), window.utilization, window.resets_at, "window")
+    return Measure(key, window_label(key, window.label), window.utilization, window.resets_at, "window")
 
 
 def _limit(limit: Limit) -> Measure:
@@ -297,7 +297,7 @@ class Verdict:
         return bool(self.over_items)
 
     def line(self) -> str:
-        limit = format_percent(self.maximum)
+        limit = f"{self.maximum:g}%"  # the threshold as the user wrote it
         over = self.over_items
         if not self.checked:
             text = f"no windows or limits reported: nothing is at or over {limit}"

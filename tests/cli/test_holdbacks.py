@@ -53,13 +53,15 @@ def test_verbose_says_what_the_cache_decided(api: HTTPServer, logged_in: Path, t
     assert refused.returncode == 0  # the last good data, marked stale
     sent, failed = cache_lines(refused)
     assert re.fullmatch(r"sending a request: cached data from \d+s ago is older than the max age 0s", sent), sent
-    assert re.fullmatch(r"request failed \(RateLimitError\): no request until \d\d:\d\d:\d\d UTC \(10m00s\)", failed)
+    assert re.fullmatch(r"request failed \(RateLimitError\): no request until \d\d:\d\d:\d\d UTC \(10m00s\)", failed), (
+        failed
+    )
 
     held = support.run_cli("show", "-v", "--max-age", "0")
     assert held.returncode == 0
     (line,) = cache_lines(held)
     assert re.fullmatch(
-        r"no request sent: back-off after a 429 \(the server's rate limit\) until \d\d:\d\d:\d\d UTC "
+        r"no request sent: back-off after a rate limit from the server \(429\) until \d\d:\d\d:\d\d UTC "
         r"\((?:9m5\ds|10m00s) left\); serving data from \d+s ago",
         line,
     ), line

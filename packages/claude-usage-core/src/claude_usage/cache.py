@@ -147,9 +147,9 @@ def _clock(epoch: float) -> str:
     return time.strftime("%H:%M:%S UTC", time.gmtime(epoch))
 
 
-#: Back-offs ``retry_now`` may skip: every one this library sets on its own.
-#: A 429's is the server's and is always respected.
 def _bypassable(entry: CacheEntry) -> bool:
+    """Whether ``retry_now`` may skip this back-off: every one this library
+    sets on its own; a rate limit's is the server's and always holds."""
     return _kind(entry) != "RateLimitError"
 
 
@@ -557,7 +557,7 @@ class UsageCache:
             failures = previous.failures + 1 if _kind(previous) == type(failure).__name__ else 1
             wait = _backoff(FAILURE_BACKOFF, failures)
         else:
-            _log("no back-off set: %s", type(failure).__name__)
+            _log("no request sent: %s, found before sending; no back-off", type(failure).__name__)
             raise failure  # e.g. an expired token: nothing was sent, nothing to remember
         _log(
             "request failed (%s): no request until %s (%s)%s",
@@ -592,7 +592,7 @@ def _kind(entry: CacheEntry) -> str | None:
 
 #: What each stored failure means, for the log and ``doctor``.
 _FAILURES = {
-    "RateLimitError": "a 429 (the server's rate limit)",
+    "RateLimitError": "a rate limit from the server (429)",
     "AuthenticationError": "a 401 (token rejected)",
     "PermissionDeniedError": "a 403 (permission denied)",
     "ServerError": "a server error",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -97,6 +98,9 @@ def test_a_server_error_back_off_is_explained_and_retry_now_sends_one(
     assert "About the last failure: The server (or a gateway in front of it) failed." in doctor.stdout
     document = json.loads(support.run_cli("doctor", "--json").stdout)
     assert document["live"]["sent"] is False
+    assert document["live"]["retry_now_possible"] is True
+    next_request = datetime.fromisoformat(document["live"]["next_request_at"])
+    assert abs((next_request - datetime.fromisoformat(document["cache"]["backoff_until"])).total_seconds()) < 1
     assert len(api.log) == 1, "doctor must not send while the back-off holds"
 
     retried = support.run_cli("doctor", "--retry-now", "-v")

@@ -461,6 +461,9 @@ def _held_back(report: Report, args: argparse.Namespace, held: HeldBack, error: 
     """Say plainly that nothing was sent, when something will be, and what
     to do: the advice is about the earlier failure the back-off follows."""
     until = f"{_when(held.until)} (in {format_duration(held.remaining)})"
+    live = report.document.get("live")
+    if isinstance(live, dict):
+        live.update(next_request_at=iso(held.until), retry_now_possible=held.bypassable)
     report.item("result", f"no request sent: claude-usage is holding back until {until}")
     report.item("because", f"the last request failed: {held.reason}")
     if held.blocked:

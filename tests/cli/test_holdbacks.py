@@ -63,7 +63,7 @@ def test_verbose_says_what_the_cache_decided(api: HTTPServer, logged_in: Path, t
     (line,) = cache_lines(held)
     assert re.fullmatch(
         r"no request sent: back-off after a rate limit from the server \(429\) until \d\d:\d\d:\d\d UTC "
-        r"\((?:9m5\ds|10m00s) left\); serving data from \d+s ago",
+        r"\((?:9m\d\ds|10m00s) left\); serving data from \d+s ago",
         line,
     ), line
     assert len(api.log) == 2

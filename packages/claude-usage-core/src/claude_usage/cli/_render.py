@@ -196,7 +196,7 @@ def render_limits(limits: Iterable[Limit], *, style: Style, now: datetime | None
     labels = [limit_label(limit) for limit in rows]
     label_width = max((len(label) for label in labels), default=0)
     lines = []
-    for limit, label in zip(rows, labels):
+    for limit, label in zip(rows, labels, strict=True):
         marker = "▶" if limit.is_active else " "
         binding = style.bold("  ← binding now") if limit.is_active else ""
         severity = f" [{limit.severity}]" if limit.severity and limit.severity != "normal" else ""

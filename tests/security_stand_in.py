@@ -28,8 +28,8 @@ from pathlib import Path
 
 __all__ = ["StandIn", "overlay_command", "unshare_problem"]
 
-SCRIPT = r'''#!{python}
-import json, os, shlex, sys, time
+SCRIPT = r"""#!{python}
+import json, os, re, sys, time
 
 HERE = {here!r}
 
@@ -71,6 +71,8 @@ def find(args):
         return 2
     mode = load("mode.json", {{"mode": "ok"}})["mode"]
     if mode == "hang":
+        with open(os.path.join(HERE, "hang.pid"), "w", encoding="utf-8") as handle:
+            handle.write(str(os.getpid()))
         time.sleep(600)
     if mode == "locked":
         sys.stderr.write("security: SecKeychainSearchCopyNext: The keychain is locked.\n")
@@ -127,13 +129,14 @@ def main():
         status = 0
         for line in sys.stdin:
             if line.strip():
-                status = run(shlex.split(line)) or status
+                words = [quoted or bare for quoted, bare in re.findall(r'"([^"]*)"|(\S+)', line)]
+                status = run(words) or status
         return status
     return run(args)
 
 
 sys.exit(main())
-'''
+"""
 
 
 class StandIn:
@@ -149,7 +152,15 @@ class StandIn:
     def add(self, service: str, account: str, secret: str) -> None:
         """Store an item the way Claude Code does: ``security -i`` fed
         ``add-generic-password -U -a ACCOUNT -s SERVICE -X HEX`` on stdin."""
-        line = shlex.join(["add-generic-password", "-U", "-a", account, "-s", service, "-X", secret.encode().hex()])
+        if any(mark in service + account for mark in '\n"'):
+            # No line of `security -i` can carry it (nor would Claude Code write it).
+            items_file = self.directory / "items.json"
+            items = json.loads(items_file.read_text(encoding="utf-8")) if items_file.exists() else {}
+            items[f"{service}\0{account}"] = secret
+            items_file.write_text(json.dumps(items), encoding="utf-8")
+            return
+        words = ["add-generic-password", "-U", "-a", account, "-s", service, "-X", secret.encode().hex()]
+        line = " ".join(f'"{word}"' if not word or any(c.isspace() for c in word) else word for word in words)
         result = subprocess.run(
             [str(self.program), "-i"], input=line + "\n", capture_output=True, text=True, timeout=30, check=False
         )
@@ -159,6 +170,11 @@ class StandIn:
     def fail(self, mode: str) -> None:
         """``ok``, ``locked``, ``no-interaction``, ``denied`` or ``hang``."""
         (self.directory / "mode.json").write_text(json.dumps({"mode": mode}), encoding="utf-8")
+
+    def hanging_pid(self) -> int | None:
+        """The process id of the last invocation that hung, if any."""
+        path = self.directory / "hang.pid"
+        return int(path.read_text(encoding="utf-8")) if path.exists() else None
 
     def calls(self) -> list[list[str]]:
         """The arguments of every invocation so far."""
@@ -187,7 +203,7 @@ def overlay_command(stand_in: StandIn, command: list[str]) -> list[str]:
         link.chmod(0o755)
     script = (
         f"mount -t overlay overlay -o lowerdir=/usr/bin,upperdir={shlex.quote(str(upper))},"
-        f"workdir={shlex.quote(str(work))} /usr/bin && exec \"$@\""
+        f'workdir={shlex.quote(str(work))} /usr/bin && exec "$@"'
     )
     return ["unshare", "-m", "--propagation", "private", "/bin/sh", "-c", script, "sh", *command]
 

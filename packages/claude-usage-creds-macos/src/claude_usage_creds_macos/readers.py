@@ -90,6 +90,8 @@ class SecurityReader:
         return f"{self.program} (no password prompts, {self.timeout:g}s timeout)"
 
     def unavailable(self) -> str | None:
+        if not os.path.isabs(self.program):
+            return f"{self.program} is not an absolute path (the program is never looked up on PATH)"
         if not os.access(self.program, os.X_OK):
             return f"{self.program} is not there to run (it is on every Mac)"
         return None
@@ -98,6 +100,10 @@ class SecurityReader:
         import subprocess
 
         what = f"the Keychain item {service!r}"
+        if not os.path.isabs(self.program):
+            # A bare name would be looked up on PATH: whatever sits there first
+            # would be handed the secret.
+            raise NoBackendError(f"cannot read {what}: {self.unavailable()}")
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise _timed_out(what, self.timeout)

@@ -91,3 +91,9 @@ class KeychainTimeoutError(KeychainError, TimeoutError):
 class SealedLoginError(CredentialsError):
     """The login is sealed in an overflow item and cannot be opened here
     (the ``sealed`` extra is not installed)."""
+
+    advice: tuple[str, ...] = (
+        "Claude Code sealed this login into an overflow Keychain item. Install the `sealed` extra "
+        "(cryptography) to open it: pip install 'claude-usage-creds-macos[sealed]' "
+        "(the claude-usage package installs it on macOS).",
+    )

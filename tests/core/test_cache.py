@@ -127,7 +127,7 @@ def test_429_without_retry_after_backs_off_exponentially(
         cache.get(StoreBackend(store))
     path, entry = only_entry(cache)
     assert entry.backoff_until is not None and entry.backoff_set_at is not None
-    assert entry.backoff_until - entry.backoff_set_at == pytest.approx(60.0)
+    assert entry.backoff_until - entry.backoff_set_at == pytest.approx(300.0)
     # Let the back-off lapse (rewrite its end into the past) and be limited again.
     document = json.loads(path.read_text())
     document["backoff_until"] = time.time() - 1
@@ -138,7 +138,7 @@ def test_429_without_retry_after_backs_off_exponentially(
     _, entry = only_entry(cache)
     assert entry.failures == 2
     assert entry.backoff_until is not None and entry.backoff_set_at is not None
-    assert entry.backoff_until - entry.backoff_set_at == pytest.approx(120.0)
+    assert entry.backoff_until - entry.backoff_set_at == pytest.approx(600.0)
 
 
 def test_401_blocks_until_the_credentials_change(api: HTTPServer, cache: UsageCache, store: Path, token: str) -> None:
@@ -298,6 +298,7 @@ def test_bare_token_auth_block_is_short(api: HTTPServer, cache: UsageCache, monk
     """CLAUDE_CODE_OAUTH_TOKEN has no metadata: a new token cannot be told
     from the old, so a 403 blocks for five minutes, not an hour."""
     monkeypatch.setenv("CLAUDE_CODE_OAUTH_TOKEN", support.make_token())
+    monkeypatch.setenv("CLAUDE_CODE_OAUTH_SCOPES", "user:inference user:profile")
     support.serve_once(
         api,
         {"type": "error", "error": {"type": "permission_error", "message": "scope requirement user:profile"}},

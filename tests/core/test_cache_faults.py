@@ -35,7 +35,7 @@ def test_hundreds_of_processes_share_one_request(
         return Response(json.dumps(body), content_type="application/json")
 
     api.expect_request("/api/oauth/usage").respond_with_handler(slow)
-    env = {**os.environ, "CLAUDE_CODE_OAUTH_TOKEN": token}
+    env = {**os.environ, "CLAUDE_CODE_OAUTH_TOKEN": token, "CLAUDE_CODE_OAUTH_SCOPES": "user:inference user:profile"}
     cache_dir = tmp_path / "cache"
     started = time.monotonic()
     processes = [

@@ -143,6 +143,8 @@ def test_403_for_the_missing_scope_names_the_scope_and_setup_token(
     from claude_usage.env_backend import EnvBackend
 
     monkeypatch.setenv("CLAUDE_CODE_OAUTH_TOKEN", token)
+    # Only a token said to have the profile scope is sent at all.
+    monkeypatch.setenv("CLAUDE_CODE_OAUTH_SCOPES", "user:inference user:profile")
     support.serve(api, SCOPE_BODY, status=403)
 
     error = raised(claude_usage.get_usage, backend=EnvBackend())
@@ -158,16 +160,8 @@ def test_403_for_the_missing_scope_names_the_scope_and_setup_token(
     assert "user:profile" in text
 
 
-@pytest.mark.parametrize(
-    "payload",
-    [
-        {"type": "error", "error": {"type": "permission_error", "message": "Organization is disabled"}},
-        "",
-        "<html><body>Forbidden</body></html>",
-    ],
-    ids=["other-message", "empty", "html"],
-)
-def test_other_403_has_no_missing_scope(api: HTTPServer, token: str, payload: Any) -> None:
+def test_other_403_has_no_missing_scope(api: HTTPServer, token: str) -> None:
+    payload = {"type": "error", "error": {"type": "permission_error", "message": "Organization is disabled"}}
     support.serve(api, payload, status=403)
 
     error = usage_error(token)
@@ -178,9 +172,58 @@ def test_other_403_has_no_missing_scope(api: HTTPServer, token: str, payload: An
     text = check_line(error, token)
     assert "403" in text
     assert "setup-token" not in text
-    if isinstance(payload, dict):
-        assert "Organization is disabled" in text
-        assert error.error_type == "permission_error"
+    assert "Organization is disabled" in text
+    assert error.error_type == "permission_error"
+
+
+@pytest.mark.parametrize(
+    ("payload", "headers", "expected"),
+    [
+        ("", {}, None),
+        ("<html><body>Forbidden</body></html>", {"Content-Type": "text/html"}, None),
+        ({"message": "Forbidden"}, {"Retry-After": "90"}, 90.0),
+        ({"error": "denied"}, {"Retry-After": "0"}, 0.0),
+    ],
+    ids=["empty", "html", "json-without-error-object", "error-not-an-object"],
+)
+def test_403_from_the_edge_is_rate_limiting(
+    api: HTTPServer, token: str, payload: Any, headers: dict[str, str], expected: float | None
+) -> None:
+    """Claude Code reads a 403 without an Anthropic error body as an edge
+    or CDN throttling, not as a verdict on the token."""
+    support.serve(api, payload, status=403, headers=headers)
+
+    error = usage_error(token)
+
+    assert type(error) is RateLimitError
+    assert error.status == 403
+    assert error.retry_after == expected
+    text = check_line(error, token)
+    assert "403" in text and "not your usage limit" in text
+    if expected:
+        assert "retry in 90 s" in text
+
+
+@pytest.mark.parametrize("status", [200, 203])
+@pytest.mark.parametrize(("retry_after", "expected"), [("45", 45.0), (None, None)])
+def test_success_status_carrying_a_rate_limit_error_is_rate_limiting(
+    api: HTTPServer, token: str, status: int, retry_after: str | None, expected: float | None
+) -> None:
+    headers = {"request-id": "req_inband"} if retry_after is None else {"Retry-After": retry_after}
+    support.serve(
+        api, {"error": {"type": "rate_limit_error", "message": "Rate limited."}}, status=status, headers=headers
+    )
+
+    error = usage_error(token)
+
+    assert type(error) is RateLimitError
+    assert error.status == status
+    assert error.retry_after == expected
+    assert error.error_type == "rate_limit_error"
+    text = check_line(error, token)
+    assert "temporarily limiting requests (not your usage limit)" in text
+    if expected is None:
+        assert "req_inband" in text
 
 
 # -- 429 ---------------------------------------------------------------------------
@@ -208,7 +251,7 @@ def test_429_is_a_rate_limit_error_with_retry_after(
     if expected:
         assert "retry in" in text
     else:
-        assert "at least a minute" in text
+        assert "at least a few minutes" in text
 
 
 def test_429_retry_after_as_http_date(api: HTTPServer, token: str) -> None:
@@ -393,9 +436,9 @@ def test_redirect_location_holding_the_token_is_withheld(api: HTTPServer, token:
         (b"null", "application/json", "expected a JSON object"),
         (b"42", "application/json", "expected a JSON object"),
         (b"\xff\xfe\x00garbage", "application/json", "not valid"),
-        (b'{"five_hour": {"utilization": "high"}}', "application/json", "five_hour"),
-        (b'{"five_hour": 53}', "application/json", "five_hour"),
-        (b'{"spend": {"amount": 1}, "extra_usage": {"is_enabled": false}}', "application/json", "none of"),
+        (b'{"error": {"type": "overloaded_error", "message": "busy"}}', "application/json", "with an error"),
+        (b'{"error": "boom"}', "application/json", "none of"),
+        (b'{"spend": {"amount": 1}, "tangelo": {"is_enabled": false}}', "application/json", "none of"),
         (b"[" * 100_000 + b"]" * 100_000, "application/json", ""),
         (b"NaN", "application/json", ""),
     ],
@@ -413,9 +456,9 @@ def test_redirect_location_holding_the_token_is_withheld(api: HTTPServer, token:
         "null",
         "number",
         "not-utf8",
-        "wrong-type",
-        "window-not-object",
-        "no-window-no-limits",
+        "error-envelope",
+        "error-not-an-object",
+        "no-usage-key",
         "deeply-nested",
         "nan",
     ],
@@ -552,7 +595,7 @@ def _scenario(name: str, api: HTTPServer, monkeypatch: pytest.MonkeyPatch, token
     elif name == "truncated":
         support.serve(api, b'{"five_hour": {', headers={"Content-Type": "application/json"})
     elif name == "wrong-shape":
-        support.serve(api, {"five_hour": {"utilization": "x"}})
+        support.serve(api, {"fivehour": {"utilization": "x"}})
     elif name == "too-large":
         support.serve(api, b" " * (MAX_BODY_BYTES + 1), headers={"Content-Type": "application/json"})
     elif name == "refused":

@@ -43,6 +43,7 @@ def test_request_line_and_headers_are_exactly_what_the_endpoint_needs(
     api: HTTPServer, token: str, body: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CLAUDE_CODE_OAUTH_TOKEN", token)
+    monkeypatch.setenv("CLAUDE_CODE_OAUTH_SCOPES", "user:inference user:profile")
     support.serve(api, body)
 
     claude_usage.get_usage(backend=EnvBackend())
@@ -131,6 +132,7 @@ def test_published_body_parses_into_usage_data(
     api: HTTPServer, token: str, body: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CLAUDE_CODE_OAUTH_TOKEN", token)
+    monkeypatch.setenv("CLAUDE_CODE_OAUTH_SCOPES", "user:inference user:profile")
     support.serve(api, body)
 
     usage = claude_usage.get_usage(backend=EnvBackend())

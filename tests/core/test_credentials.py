@@ -25,6 +25,7 @@ from claude_usage import (
     CredentialsError,
     CredentialsNotFoundError,
     InvalidCredentialsError,
+    LoginEndedError,
     SecretToken,
     parse_claude_code_credentials,
 )
@@ -317,7 +318,6 @@ INVALID: dict[str, Callable[[str, str], str | bytes]] = {
     "oauth-true": _with_oauth(lambda token, refresh: True),
     "token-missing": _with_oauth(lambda token, refresh: {"refreshToken": refresh, "expiresAt": 1}),
     "token-null": _with_oauth(lambda token, refresh: {"accessToken": None, "refreshToken": refresh}),
-    "token-empty": _with_oauth(lambda token, refresh: {"accessToken": "", "refreshToken": refresh}),
     "token-number": _with_oauth(lambda token, refresh: {"accessToken": 12345678901234567890}),
     "token-true": _with_oauth(lambda token, refresh: {"accessToken": True}),
     "token-list": _with_oauth(lambda token, refresh: {"accessToken": [token], "refreshToken": refresh}),
@@ -347,7 +347,7 @@ def test_unusable_blob_is_invalid(token: str, case: str) -> None:
     assert_clean_error(error, token, refresh)
 
 
-@pytest.mark.parametrize("case", ["token-with-space", "token-with-newline", "token-empty", "token-missing"])
+@pytest.mark.parametrize("case", ["token-with-space", "token-with-newline", "token-only-space", "token-missing"])
 def test_invalid_bytes_and_str_agree(token: str, case: str) -> None:
     refresh = make_refresh_token()
     data = INVALID[case](token, refresh)
@@ -356,6 +356,27 @@ def test_invalid_bytes_and_str_agree(token: str, case: str) -> None:
     from_bytes = capture(parse, data.encode())
     assert type(from_str) is type(from_bytes) is InvalidCredentialsError
     assert str(from_str) == str(from_bytes)
+
+
+@pytest.mark.parametrize(
+    "oauth",
+    [
+        {"accessToken": "", "refreshToken": "", "expiresAt": 0, "loginEnded": "time_limit"},
+        {"accessToken": "", "refreshToken": "", "expiresAt": 0, "scopes": ["user:inference", "user:profile"]},
+        {"accessToken": ""},
+    ],
+    ids=["time-limit", "logged-out", "bare"],
+)
+def test_an_ended_login_says_log_in_again(oauth: dict[str, Any]) -> None:
+    """Claude Code keeps a login that is over as empty tokens: that is "log in
+    again" (exit 3), not a corrupt store."""
+    error = capture(parse_claude_code_credentials, encode({"claudeAiOauth": oauth}), source=SOURCE)
+    assert type(error) is LoginEndedError
+    assert isinstance(error, CredentialsError)
+    assert not isinstance(error, (InvalidCredentialsError, CredentialsNotFoundError))
+    text = str(error)
+    assert SOURCE in text and "has ended" in text and "log in again" in text
+    assert ("time limit" in text) == ("loginEnded" in oauth)
 
 
 def test_source_is_quoted_not_the_content(token: str) -> None:

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import math
 import pickle
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -26,10 +28,10 @@ from claude_usage import (
     parse_usage,
     unstructure_usage,
 )
-from claude_usage.models import KNOWN_WINDOWS
+from claude_usage.models import CREDIT_WINDOWS, KNOWN_WINDOWS, USAGE_KEYS
 
 UTC = timezone.utc
-TOP_LEVEL_KEYS = {"five_hour", "seven_day", "windows", "limits", "extra_usage"}
+TOP_LEVEL_KEYS = {"five_hour", "seven_day", "windows", "limits", "extra_usage", "promo_credits"}
 
 
 def window(utilization: Any = 10.0, resets_at: Any = "2026-07-08T00:49:59.940321+00:00") -> dict[str, Any]:
@@ -92,14 +94,18 @@ def test_there_are_sample_bodies() -> None:
 def test_published_domain_body_exact_values(body: dict[str, Any]) -> None:
     usage = parse_usage(body)
 
-    assert usage.five_hour == UsageWindow(53.0, datetime(2026, 7, 8, 0, 49, 59, 940321, tzinfo=UTC))
+    assert usage.five_hour == UsageWindow(
+        53.0, datetime(2026, 7, 8, 0, 49, 59, 940321, tzinfo=UTC), label="Current session"
+    )
     assert usage.five_hour is not None
     assert usage.five_hour.utilization == 53.0
     assert type(usage.five_hour.utilization) is float
     assert usage.five_hour.resets_at == datetime(2026, 7, 8, 0, 49, 59, 940321, tzinfo=timezone.utc)
     assert usage.five_hour.resets_at is not None
     assert usage.five_hour.resets_at.tzinfo is timezone.utc
-    assert usage.seven_day == UsageWindow(8.0, datetime(2026, 7, 13, 6, 0, tzinfo=UTC))
+    assert usage.seven_day == UsageWindow(
+        8.0, datetime(2026, 7, 13, 6, 0, tzinfo=UTC), label="Current week (all models)"
+    )
     assert usage.seven_day_opus is None
     assert usage.seven_day_sonnet is None
     assert usage.seven_day_oauth_apps is None
@@ -118,6 +124,7 @@ def test_published_domain_body_exact_values(body: dict[str, Any]) -> None:
         resets_at=datetime(2026, 7, 8, 0, 49, 59, 940321, tzinfo=UTC),
         is_active=True,
         model=None,
+        group="session",
     )
     assert weekly_all.kind == "weekly_all"
     assert weekly_all.percent == 8.0
@@ -140,9 +147,13 @@ def test_published_domain_body_exact_values(body: dict[str, Any]) -> None:
 
 def test_published_epic_body() -> None:
     usage = parse_usage(support.load_body("published_epic_2026_01.json"))
-    assert usage.five_hour == UsageWindow(8.0, datetime(2026, 1, 22, 9, 0, tzinfo=UTC))
-    assert usage.seven_day == UsageWindow(77.0, datetime(2026, 1, 22, 19, 0, tzinfo=UTC))
-    assert usage.seven_day_sonnet == UsageWindow(0.0, datetime(2026, 1, 25, 19, 0, tzinfo=UTC))
+    assert usage.five_hour == UsageWindow(8.0, datetime(2026, 1, 22, 9, 0, tzinfo=UTC), label="Current session")
+    assert usage.seven_day == UsageWindow(
+        77.0, datetime(2026, 1, 22, 19, 0, tzinfo=UTC), label="Current week (all models)"
+    )
+    assert usage.seven_day_sonnet == UsageWindow(
+        0.0, datetime(2026, 1, 25, 19, 0, tzinfo=UTC), label="Current week (Sonnet only)"
+    )
     assert usage.seven_day_opus is None
     assert usage.limits == ()
     assert usage.active_limit is None
@@ -154,20 +165,26 @@ def test_variant_with_new_keys_and_over_100() -> None:
     assert usage.five_hour is not None
     assert usage.five_hour.utilization == 104.5
     assert set(usage.windows) == {"five_hour", "seven_day", "seven_day_cowork"}
-    assert usage.windows["seven_day_cowork"] == UsageWindow(17.0, datetime(2026, 9, 5, tzinfo=UTC))
+    assert usage.windows["seven_day_cowork"] == UsageWindow(
+        17.0, datetime(2026, 9, 5, tzinfo=UTC), label="Current week (Cowork)"
+    )
     assert usage.extra_usage == ExtraUsage(is_enabled=True, used_credits=0.0, currency="EUR")
     assert [item.kind for item in usage.limits] == ["session", "weekly_all", "weekly_scoped", "monthly_team"]
     assert usage.active_limit is not None
     assert usage.active_limit.model == "Opus"
     monthly = usage.limits[3]
-    assert monthly == Limit(kind="monthly_team", percent=12.0)
+    assert monthly == Limit(kind="monthly_team", percent=12.0, group="monthly")
 
 
 def test_variant_per_model_and_extra_usage() -> None:
     usage = parse_usage(support.load_body("variant_per_model_extra_usage.json"))
-    assert usage.seven_day == UsageWindow(41.0, datetime(2025, 11, 24, 6, 0, tzinfo=UTC))
-    assert usage.seven_day_opus == UsageWindow(12.5, datetime(2025, 11, 24, 6, 0, 0, 123000, tzinfo=UTC))
-    assert usage.seven_day_sonnet == UsageWindow(3.0, None)
+    assert usage.seven_day == UsageWindow(
+        41.0, datetime(2025, 11, 24, 6, 0, tzinfo=UTC), label="Current week (all models)"
+    )
+    assert usage.seven_day_opus == UsageWindow(
+        12.5, datetime(2025, 11, 24, 6, 0, 0, 123000, tzinfo=UTC), label="Current week (Opus only)"
+    )
+    assert usage.seven_day_sonnet == UsageWindow(3.0, None, label="Current week (Sonnet only)")
     assert usage.extra_usage == ExtraUsage(
         is_enabled=True, monthly_limit=50.0, used_credits=12.34, utilization=24.68, currency="USD"
     )
@@ -221,18 +238,18 @@ def test_offset_in_unknown_window_converted_too() -> None:
 
 def test_null_resets_at() -> None:
     usage = parse_usage({"five_hour": window(0.0, None)})
-    assert usage.five_hour == UsageWindow(0.0, None)
+    assert usage.five_hour == UsageWindow(0.0, None, label="Current session")
 
 
-@pytest.mark.parametrize("text", ["tomorrow", "", "2026-13-01T00:00:00+00:00", "2026-07-08T00:49:59+25:00"])
-def test_bad_timestamp_in_known_window_is_rejected(text: str) -> None:
-    with pytest.raises(ResponseFormatError):
-        parse_usage({"five_hour": window(5.0, text)})
-
-
-def test_out_of_range_timestamp_is_rejected() -> None:
-    with pytest.raises(ResponseFormatError):
-        parse_usage({"five_hour": window(5.0, "0001-01-01T00:00:00+01:00")})
+@pytest.mark.parametrize(
+    "text", ["tomorrow", "", "2026-13-01T00:00:00+00:00", "2026-07-08T00:49:59+25:00", "0001-01-01T00:00:00+01:00"]
+)
+def test_bad_timestamp_drops_the_window_only(text: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, "claude_usage")
+    usage = parse_usage({"five_hour": window(5.0, text), "seven_day": window(7.0)})
+    assert usage.five_hour is None
+    assert set(usage.windows) == {"seven_day"}
+    assert "skipping five_hour" in caplog.text
 
 
 # -- values ---------------------------------------------------------------------
@@ -258,10 +275,16 @@ def test_unknown_non_null_windows_reach_the_user(body: dict[str, Any]) -> None:
     body["iguana_necktie"] = {"utilization": 2.5, "resets_at": None, "reason": "new"}
     usage = parse_usage(body)
     assert set(usage.windows) == {"five_hour", "seven_day", "seven_day_cowork", "iguana_necktie"}
-    assert usage.windows["seven_day_cowork"] == UsageWindow(17.0, datetime(2026, 7, 13, 6, tzinfo=UTC))
+    assert usage.windows["seven_day_cowork"] == UsageWindow(
+        17.0, datetime(2026, 7, 13, 6, tzinfo=UTC), label="Current week (Cowork)"
+    )
     assert usage.windows["iguana_necktie"] == UsageWindow(2.5, None)
     dumped = unstructure_usage(usage)
-    assert dumped["windows"]["seven_day_cowork"] == {"utilization": 17.0, "resets_at": "2026-07-13T06:00:00+00:00"}
+    assert dumped["windows"]["seven_day_cowork"] == {
+        "utilization": 17.0,
+        "resets_at": "2026-07-13T06:00:00+00:00",
+        "label": "Current week (Cowork)",
+    }
 
 
 def test_unknown_object_without_resets_at_is_no_window() -> None:
@@ -332,7 +355,7 @@ def test_nulls_in_optional_fields_use_defaults() -> None:
             ],
         }
     )
-    assert usage.five_hour == UsageWindow(1.0, None)
+    assert usage.five_hour == UsageWindow(1.0, None, label="Current session")
     assert usage.extra_usage == ExtraUsage()
     assert usage.limits == (Limit(kind="session", percent=5.0),)
     assert usage.limits[0].is_active is False
@@ -341,7 +364,7 @@ def test_nulls_in_optional_fields_use_defaults() -> None:
 
 def test_missing_optional_fields_use_defaults() -> None:
     usage = parse_usage({"five_hour": {"utilization": 2}, "extra_usage": {}, "limits": [{"kind": "x", "percent": 1}]})
-    assert usage.five_hour == UsageWindow(2.0)
+    assert usage.five_hour == UsageWindow(2.0, label="Current session")
     assert usage.extra_usage == ExtraUsage()
     assert usage.limits == (Limit(kind="x", percent=1.0),)
 
@@ -412,11 +435,16 @@ def test_limits_empty_list_and_no_windows() -> None:
     ["abc", "53", "", True, False, float("nan"), float("inf"), -float("inf"), 10**400, -(10**400), [53.0], {"x": 1}],
     ids=repr,
 )
-@pytest.mark.parametrize("key", KNOWN_WINDOWS)
-def test_wrong_type_in_known_window_rejected(key: str, bad: Any) -> None:
-    with pytest.raises(ResponseFormatError) as caught:
-        parse_usage({"five_hour": window(), key: window(bad)})
-    assert key in str(caught.value)
+@pytest.mark.parametrize("key", [*KNOWN_WINDOWS, *CREDIT_WINDOWS])
+def test_wrong_type_in_a_window_drops_that_window_only(key: str, bad: Any, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, "claude_usage")
+    other = "seven_day" if key == "five_hour" else "five_hour"
+    usage = parse_usage({other: window(), key: window(bad), "limits": [limit()]})
+    assert key not in usage.windows
+    assert getattr(usage, key, None) is None
+    assert set(usage.windows) == {other}
+    assert len(usage.limits) == 1
+    assert f"skipping {key}" in caplog.text
 
 
 # Limits and extra usage are secondary: a malformed entry is skipped (and
@@ -430,14 +458,30 @@ def test_limit_with_wrong_percent_is_skipped(bad: Any) -> None:
     assert usage.five_hour is not None
 
 
-@pytest.mark.parametrize(
-    "fields",
-    [{"kind": 5}, {"severity": 3}, {"is_active": "yes"}, {"is_active": 1}, {"resets_at": 1738425600}],
-    ids=repr,
-)
+@pytest.mark.parametrize("fields", [{"kind": 5}, {"resets_at": 1738425600}, {"resets_at": "soon"}], ids=repr)
 def test_limit_with_wrong_field_types_is_skipped(fields: dict[str, Any]) -> None:
     usage = parse_usage({"five_hour": window(), "limits": [limit(**fields), limit(kind="weekly_all")]})
     assert [entry.kind for entry in usage.limits] == ["weekly_all"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "dropped"),
+    [
+        ({"severity": 3}, "severity"),
+        ({"group": ["weekly"]}, "group"),
+        ({"is_active": "yes"}, "is_active"),
+        ({"is_active": 1}, "is_active"),
+        ({"scope": {"model": {"display_name": 5}}}, "model"),
+        ({"scope": {"surface": "Claude Code"}}, "surface"),
+    ],
+    ids=repr,
+)
+def test_limit_keeps_its_row_when_an_optional_field_is_wrong(fields: dict[str, Any], dropped: str) -> None:
+    usage = parse_usage({"limits": [limit(kind="weekly_scoped", **fields)]})
+    (row,) = usage.limits
+    assert row.kind == "weekly_scoped"
+    assert row.percent == 10.0
+    assert getattr(row, dropped) == attrs.fields_dict(Limit)[dropped].default
 
 
 @pytest.mark.parametrize(
@@ -452,14 +496,16 @@ def test_extra_usage_of_the_wrong_shape_is_dropped(extra: Any) -> None:
 
 
 @pytest.mark.parametrize("value", ["abc", 53, [window()], True])
-def test_known_window_not_an_object_rejected(value: Any) -> None:
-    with pytest.raises(ResponseFormatError):
-        parse_usage({"five_hour": value})
+def test_known_window_not_an_object_is_dropped(value: Any) -> None:
+    usage = parse_usage({"five_hour": value, "seven_day": window()})
+    assert usage.five_hour is None
+    assert set(usage.windows) == {"seven_day"}
 
 
-def test_known_window_without_utilization_rejected() -> None:
-    with pytest.raises(ResponseFormatError):
-        parse_usage({"five_hour": {"resets_at": "2026-07-08T00:49:59+00:00"}})
+def test_known_window_without_utilization_is_no_data() -> None:
+    usage = parse_usage({"five_hour": {"resets_at": "2026-07-08T00:49:59+00:00"}})
+    assert usage.five_hour is None
+    assert usage.windows == {}
 
 
 @pytest.mark.parametrize("body", [[], [{"five_hour": window()}], "five_hour", "", None, 0, 53.0, True, b"{}"], ids=repr)
@@ -472,12 +518,29 @@ def test_non_object_body_rejected(body: Any) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [{}, {"spend": {"amount": 1}}, {"tangelo": None, "member_dashboard_available": True}, {"extra_usage": {}}],
+    [{}, {"spend": {"amount": 1}}, {"tangelo": None, "member_dashboard_available": True}, {"promo_credits": []}],
     ids=repr,
 )
 def test_body_without_any_usage_rejected(body: dict[str, Any]) -> None:
-    with pytest.raises(ResponseFormatError):
+    with pytest.raises(ResponseFormatError) as caught:
         parse_usage(body)
+    assert "none of five_hour" in str(caught.value)
+
+
+@pytest.mark.parametrize("key", USAGE_KEYS)
+def test_any_one_of_the_nine_usage_keys_makes_a_usage_body(key: str) -> None:
+    """Claude Code's own test: an object holding one of these keys, even null."""
+    usage = parse_usage({key: None})
+    assert usage.windows == {}
+    assert usage.limits == ()
+    assert usage.extra_usage is None
+
+
+def test_extra_usage_alone_is_a_usage_body() -> None:
+    usage = parse_usage({"extra_usage": {"is_enabled": True, "monthly_limit": 50000, "used_credits": 27140}})
+    assert usage.windows == {}
+    assert usage.extra_usage is not None
+    assert usage.extra_usage.used_amount == Decimal("271.40")
 
 
 @pytest.mark.parametrize("value", [{}, "session", 5, True, {"kind": "session", "percent": 5}])
@@ -512,16 +575,18 @@ DEPTH = 100_000
     ],
 )
 def test_deep_nesting_is_a_format_error_or_dropped(make_body: Any) -> None:
-    """Deep nesting in a window is a format error; in the secondary parts
-    (limits, extra usage) the part is dropped. Never a RecursionError."""
+    """Deep nesting is a format error for a body, and drops the part it is
+    in (a window, limits, extra usage). Never a RecursionError."""
     body = make_body()
     try:
         usage = parse_usage(body)
     except ResponseFormatError:
+        assert not (isinstance(body, dict) and any(key in body for key in USAGE_KEYS)), "a usage body was rejected"
         return
     except RecursionError:  # pragma: no cover - the failure this test is about
         pytest.fail("parse_usage let a RecursionError escape")
-    assert "limits" in body or "extra_usage" in body, "a deeply nested window was accepted"
+    assert set(usage.windows) <= {"five_hour"}
+    assert all(isinstance(w.utilization, float) and w.utilization == 10.0 for w in usage.windows.values())
     assert usage.limits == ()
     assert usage.extra_usage is None
 
@@ -540,8 +605,8 @@ def test_deep_nesting_in_ignored_places_is_harmless() -> None:
 
 
 def test_format_error_is_a_value_error_and_says_what() -> None:
-    with pytest.raises(ValueError, match="five_hour"):
-        parse_usage({"five_hour": window("abc")})
+    with pytest.raises(ValueError, match="none of five_hour"):
+        parse_usage({"fivehour": window()})
 
 
 # -- unstructure ------------------------------------------------------------------
@@ -556,8 +621,9 @@ def test_unstructure_is_json_serialisable(name: str) -> None:
     assert json.loads(text) == dumped
     assert set(dumped["windows"]) == set(usage.windows)
     for key, value in dumped["windows"].items():
-        assert set(value) == {"utilization", "resets_at"}
+        assert set(value) == {"utilization", "resets_at", "label"}
         source = usage.windows[key]
+        assert value["label"] == source.label
         assert value["utilization"] == source.utilization
         if source.resets_at is None:
             assert value["resets_at"] is None
@@ -572,8 +638,16 @@ def test_unstructure_is_json_serialisable(name: str) -> None:
 
 def test_unstructure_published_body_exact(body: dict[str, Any]) -> None:
     dumped = unstructure_usage(parse_usage(body))
-    assert dumped["five_hour"] == {"utilization": 53.0, "resets_at": "2026-07-08T00:49:59.940321+00:00"}
-    assert dumped["seven_day"] == {"utilization": 8.0, "resets_at": "2026-07-13T06:00:00+00:00"}
+    assert dumped["five_hour"] == {
+        "utilization": 53.0,
+        "resets_at": "2026-07-08T00:49:59.940321+00:00",
+        "label": "Current session",
+    }
+    assert dumped["seven_day"] == {
+        "utilization": 8.0,
+        "resets_at": "2026-07-13T06:00:00+00:00",
+        "label": "Current week (all models)",
+    }
     assert dumped["limits"][2] == {
         "kind": "weekly_scoped",
         "percent": 6.0,
@@ -581,6 +655,8 @@ def test_unstructure_published_body_exact(body: dict[str, Any]) -> None:
         "resets_at": "2026-07-13T06:00:00+00:00",
         "is_active": False,
         "model": "Fable",
+        "group": "weekly",
+        "surface": None,
     }
     assert dumped["extra_usage"] == {
         "is_enabled": False,
@@ -588,12 +664,26 @@ def test_unstructure_published_body_exact(body: dict[str, Any]) -> None:
         "used_credits": None,
         "utilization": None,
         "currency": None,
+        "currency_code": "USD",
+        "decimal_places": None,
+        "disabled_reason": None,
+        "spend_limit_reached": False,
+        "used_amount": None,
+        "monthly_limit_amount": None,
     }
+    assert dumped["promo_credits"] == []
 
 
 def test_unstructure_of_empty_usage() -> None:
     dumped = unstructure_usage(UsageData())
-    assert dumped == {"five_hour": None, "seven_day": None, "windows": {}, "limits": [], "extra_usage": None}
+    assert dumped == {
+        "five_hour": None,
+        "seven_day": None,
+        "windows": {},
+        "limits": [],
+        "extra_usage": None,
+        "promo_credits": [],
+    }
 
 
 def test_unstructure_converts_offsets_to_utc_strings() -> None:

@@ -788,7 +788,9 @@ def test_env_backend_is_the_highest_installed(monkeypatch: pytest.MonkeyPatch, t
     assert chosen.name == "env"
     assert credentials.access_token == SecretToken(token)
     assert credentials.expires_at is None
-    assert credentials.scopes is None
+    # As Claude Code assumes for this variable: inference-only.
+    assert credentials.scopes == ("user:inference",)
+    assert credentials.source == "CLAUDE_CODE_OAUTH_TOKEN"
 
 
 def test_env_backend_reads_the_variable(monkeypatch: pytest.MonkeyPatch, token: str) -> None:

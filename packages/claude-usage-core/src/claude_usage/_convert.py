@@ -2,18 +2,20 @@
 
 Rules, because the endpoint is undocumented and grows every few weeks:
 
+* a usage body is a JSON object holding at least one of the keys Claude
+  Code tests for (:data:`~claude_usage.models.USAGE_KEYS`); a body with only
+  ``extra_usage`` (what an enterprise gateway answers) is valid;
 * unknown keys are ignored and ``null`` is the same as absent, anywhere;
-* a window is any top-level key whose value is an object with
-  ``utilization`` (for the five known windows) or with ``utilization`` and
-  ``resets_at`` (for any other key); a window whose ``utilization`` is null
-  is no data, i.e. ``None``;
-* a known window with a value of the wrong type (a string where a number
-  belongs) is a :class:`ResponseFormatError`: we would rather say the body is
-  wrong than show a made-up number. An unknown window of the wrong shape is
-  skipped and logged;
-* a ``limits`` entry that cannot be read (a null or wrong-typed ``kind`` or
-  ``percent``, not an object) is skipped and logged, and so is an
-  ``extra_usage`` of the wrong shape: they must not hide the windows.
+* a window is a known window key whose value is an object, or any other
+  top-level key whose value is an object with ``utilization`` and
+  ``resets_at``; a window whose ``utilization`` is null is no data;
+* one malformed part (a window, a ``limits`` entry, ``extra_usage``, a
+  promotional credit) is dropped and logged: it never hides the rest. A
+  wrong-typed optional field of a part (a label that is a number, an absurd
+  ``decimal_places``) is dropped, not the part; a wrong-typed number the
+  part is about (``utilization``, ``percent``, money) drops the part;
+* money in ``extra_usage`` stays in the minor units it was sent in; credit
+  dollars become exact decimals.
 
 Every failure, whatever the input, surfaces as ``ResponseFormatError``.
 """
@@ -22,17 +24,40 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Any
 
+import attrs
 import cattrs
 
 from claude_usage.errors import ResponseFormatError
-from claude_usage.models import KNOWN_WINDOWS, ExtraUsage, Limit, UsageData, UsageWindow
+from claude_usage.models import (
+    CREDIT_WINDOWS,
+    KNOWN_WINDOWS,
+    USAGE_KEYS,
+    CreditWindow,
+    ExtraUsage,
+    Limit,
+    PromoCredit,
+    UsageData,
+    UsageWindow,
+)
+from claude_usage.names import WINDOW_NAMES
 
 __all__ = ["parse_usage", "unstructure_usage"]
 
 log = logging.getLogger("claude_usage")
+
+#: Money larger than this (in minor units, or dollars for credits) is not a
+#: real balance: the part carrying it is dropped rather than printed.
+MAX_MONEY = 1e13
+#: ``decimal_places`` beyond this is absurd (ISO 4217's largest is 4).
+MAX_DECIMAL_PLACES = 6
+_CURRENCY = re.compile(r"[A-Za-z]{3}")
+#: Top-level objects Claude Code knows are not windows.
+_NOT_WINDOWS = frozenset({"extra_usage", "limits", "promo_credits", "ended_promo_credits"})
 
 
 def _number(value: Any, _: object = None) -> float:
@@ -45,6 +70,18 @@ def _number(value: Any, _: object = None) -> float:
     if not math.isfinite(result):
         raise ValueError("number is not finite")
     return result
+
+
+def _money(value: Any) -> float:
+    amount = _number(value)
+    if amount < 0 or amount > MAX_MONEY:
+        raise ValueError(f"money out of range ({amount:g})")
+    return amount
+
+
+def _dollars(value: Any, _: object = None) -> Decimal:
+    amount = _money(value)
+    return Decimal(int(amount)) if amount == int(amount) else Decimal(repr(amount))
 
 
 def _string(value: Any, _: object = None) -> str:
@@ -62,15 +99,40 @@ def _boolean(value: Any, _: object = None) -> bool:
 def _timestamp(value: Any, _: object = None) -> datetime:
     if not isinstance(value, str):
         raise TypeError(f"expected an ISO-8601 string, got {type(value).__name__}")
-    if value.endswith("Z"):
+    text = value.strip()
+    if text[-1:] in ("Z", "z"):
         # Python 3.10's fromisoformat does not accept the "Z" suffix.
-        value = value[:-1] + "+00:00"
-    parsed = datetime.fromisoformat(value)
+        text = text[:-1] + "+00:00"
+    parsed = datetime.fromisoformat(_three_ten(text))
     if parsed.tzinfo is None:
         # The API always sends an offset; a bare time is read as UTC rather
         # than as the machine's local time.
         parsed = parsed.replace(tzinfo=timezone.utc)
     return parsed.astimezone(timezone.utc)
+
+
+_FRACTION = re.compile(r"(T\d\d:\d\d:\d\d)\.(\d+)")
+
+
+def _three_ten(text: str) -> str:
+    """A fraction of a second in the 3 or 6 digits Python 3.10's
+    ``fromisoformat`` accepts (the API has sent ``.5`` and 9 digits)."""
+    match = _FRACTION.search(text)
+    if match is None or len(match.group(2)) in (3, 6):
+        return text
+    digits = (match.group(2) + "000000")[:6]
+    return text[: match.start()] + f"{match.group(1)}.{digits}" + text[match.end() :]
+
+
+def _optional(fields: dict[str, Any], name: str, check: Any) -> None:
+    """Drop an optional field that does not pass ``check`` (logged, not fatal)."""
+    if name in fields and not check(fields[name]):
+        log.debug("ignoring %s: unexpected value of type %s", name, type(fields[name]).__name__)
+        del fields[name]
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str)
 
 
 def _without_nulls(data: Any) -> dict[str, Any]:
@@ -79,13 +141,58 @@ def _without_nulls(data: Any) -> dict[str, Any]:
     return {key: value for key, value in data.items() if value is not None}
 
 
+def _window_fields(data: Any) -> dict[str, Any]:
+    fields = _without_nulls(data)
+    _optional(fields, "label", _is_text)
+    _optional(fields, "covered_models_label", _is_text)
+    return fields
+
+
+def _promo_fields(data: Any) -> dict[str, Any]:
+    fields = _window_fields(data)
+    for name in ("terms_line", "notice"):
+        _optional(fields, name, _is_text)
+    return fields
+
+
+def _display_name(scope: Any, key: str) -> str | None:
+    part = scope.get(key) if isinstance(scope, dict) else None
+    name = part.get("display_name") if isinstance(part, dict) else None
+    return name if isinstance(name, str) else None
+
+
 def _limit_fields(data: Any) -> dict[str, Any]:
     fields = _without_nulls(data)
     scope = fields.pop("scope", None)
-    model = scope.get("model") if isinstance(scope, dict) else None
-    name = model.get("display_name") if isinstance(model, dict) else None
-    if name is not None:
-        fields["model"] = name
+    for key in ("model", "surface"):
+        fields.pop(key, None)  # only ever from the scope object
+        name = _display_name(scope, key)
+        if name is not None:
+            fields[key] = name
+    for name in ("severity", "group"):
+        _optional(fields, name, _is_text)
+    _optional(fields, "is_active", lambda value: isinstance(value, bool))
+    return fields
+
+
+def _places(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_DECIMAL_PLACES
+
+
+def _extra_fields(data: Any) -> dict[str, Any]:
+    fields = _without_nulls(data)
+    for name in ("monthly_limit", "used_credits"):
+        if name in fields:
+            fields[name] = _money(fields[name])
+    currency = fields.get("currency")
+    if currency is not None:
+        if not isinstance(currency, str) or not _CURRENCY.fullmatch(currency):
+            # Amounts in an unknown unit would be made up: the part goes.
+            raise ValueError("currency is not a three-letter ISO 4217 code")
+        fields["currency"] = currency.upper()
+    _optional(fields, "decimal_places", _places)
+    _optional(fields, "disabled_reason", _is_text)
+    _optional(fields, "spend_limit_reached", lambda value: isinstance(value, bool))
     return fields
 
 
@@ -95,9 +202,19 @@ def _build_converter() -> cattrs.Converter:
     converter.register_structure_hook(str, _string)
     converter.register_structure_hook(bool, _boolean)
     converter.register_structure_hook(datetime, _timestamp)
+    converter.register_structure_hook(Decimal, _dollars)
     converter.register_unstructure_hook(datetime, lambda value: value.isoformat())
+    # Decimals reach JSON as numbers (271.4), never as strings or floats
+    # computed in binary: json.dumps writes the float nearest the decimal.
+    converter.register_unstructure_hook(Decimal, float)
 
-    for cls, prepare in ((UsageWindow, _without_nulls), (ExtraUsage, _without_nulls), (Limit, _limit_fields)):
+    for cls, prepare in (
+        (UsageWindow, _window_fields),
+        (CreditWindow, _window_fields),
+        (PromoCredit, _promo_fields),
+        (ExtraUsage, _extra_fields),
+        (Limit, _limit_fields),
+    ):
         generated = cattrs.gen.make_dict_structure_fn(cls, converter)
         converter.register_structure_hook(
             cls, lambda data, target, _gen=generated, _prep=prepare: _gen(_prep(data), target)
@@ -120,7 +237,15 @@ def _describe(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-_FAILURES = (cattrs.BaseValidationError, TypeError, ValueError, KeyError, OverflowError, RecursionError)
+_FAILURES = (
+    cattrs.BaseValidationError,
+    TypeError,
+    ValueError,
+    KeyError,
+    OverflowError,
+    RecursionError,
+    ArithmeticError,
+)
 
 
 def _structure(value: Any, cls: type[Any], where: str) -> Any:
@@ -131,60 +256,82 @@ def _structure(value: Any, cls: type[Any], where: str) -> Any:
     raise _Malformed(where, reason)
 
 
+def _part(value: Any, cls: type[Any], where: str) -> Any:
+    """The part, or None (logged) when it is malformed: it never hides the rest."""
+    try:
+        return _structure(value, cls, where)
+    except _Malformed as exc:
+        log.debug("skipping %s", exc)
+        return None
+
+
 def _is_window(key: str, value: Any) -> bool:
-    if key == "extra_usage" or not isinstance(value, dict) or "utilization" not in value:
+    if key in _NOT_WINDOWS or not isinstance(value, dict):
         return False
-    return key in KNOWN_WINDOWS or "resets_at" in value
+    return (
+        key in KNOWN_WINDOWS
+        or key in CREDIT_WINDOWS
+        or key in WINDOW_NAMES
+        or ("utilization" in value and "resets_at" in value)
+    )
+
+
+def _window(key: str, value: dict[str, Any]) -> UsageWindow | None:
+    cls = CreditWindow if any(name.endswith("_dollars") for name in value) else UsageWindow
+    window: UsageWindow | None = _part(value, cls, key)
+    if window is not None and window.label is None and key in WINDOW_NAMES:
+        window = attrs.evolve(window, label=WINDOW_NAMES[key])
+    return window
 
 
 def _parse(body: Any) -> UsageData:
     if not isinstance(body, dict):
         raise _Malformed("the response", f"expected a JSON object, got {type(body).__name__}")
-    if not any(key in body for key in (*KNOWN_WINDOWS, "limits")):
-        raise _Malformed("the response", "none of five_hour, seven_day or limits is present")
+    if not any(key in body for key in USAGE_KEYS):
+        raise _Malformed("the response", f"none of {', '.join(USAGE_KEYS)} is present")
 
     windows: dict[str, UsageWindow] = {}
     for key, value in body.items():
         if not isinstance(key, str):
             continue
-        if key in KNOWN_WINDOWS and value is not None and not _is_window(key, value):
-            raise _Malformed(key, "expected an object with a utilization")
-        if not _is_window(key, value) or value["utilization"] is None:
+        if key in WINDOW_NAMES and value is not None and not isinstance(value, dict):
+            log.debug("skipping window %r: expected an object, got %s", key, type(value).__name__)
             continue
-        try:
-            windows[key] = _structure(value, UsageWindow, key)
-        except _Malformed:
-            if key in KNOWN_WINDOWS:
-                raise
-            log.debug("skipping window %r: it does not have the shape of a window", key)
+        if not _is_window(key, value) or value.get("utilization") is None:
+            continue
+        window = _window(key, value)
+        if window is not None:
+            windows[key] = window
 
-    # Limits and extra usage are secondary: an entry of an unexpected shape
-    # (a kind added tomorrow with other fields) is skipped, so it cannot hide
-    # the windows. Only the windows themselves must be right.
     limits: list[Limit] = []
     raw_limits = body.get("limits")
     if isinstance(raw_limits, list):
         for index, item in enumerate(raw_limits):
-            try:
-                limits.append(_structure(item, Limit, f"limits[{index}]"))
-            except _Malformed as exc:
-                log.debug("skipping %s", exc)
+            limit = _part(item, Limit, f"limits[{index}]")
+            if limit is not None:
+                limits.append(limit)
     elif raw_limits is not None:
         log.debug("skipping limits: expected a list, got %s", type(raw_limits).__name__)
 
-    extra = None
+    promos: list[PromoCredit] = []
+    raw_promos = body.get("promo_credits")
+    if isinstance(raw_promos, list):
+        for index, item in enumerate(raw_promos):
+            promo = _part(item, PromoCredit, f"promo_credits[{index}]")
+            if promo is not None:
+                promos.append(promo)
+    elif raw_promos is not None:
+        log.debug("skipping promo_credits: expected a list, got %s", type(raw_promos).__name__)
+
     raw_extra = body.get("extra_usage")
-    if raw_extra is not None:
-        try:
-            extra = _structure(raw_extra, ExtraUsage, "extra_usage")
-        except _Malformed as exc:
-            log.debug("skipping %s", exc)
+    extra = None if raw_extra is None else _part(raw_extra, ExtraUsage, "extra_usage")
 
     return UsageData(
         **{key: windows.get(key) for key in KNOWN_WINDOWS},
         windows=windows,
         limits=tuple(limits),
         extra_usage=extra,
+        promo_credits=tuple(promos),
     )
 
 
@@ -203,16 +350,29 @@ def parse_usage(body: Any) -> UsageData:
     raise ResponseFormatError(f"unexpected usage response ({message})")
 
 
-def _window(window: UsageWindow | None) -> dict[str, Any] | None:
+def _unstructure_window(window: UsageWindow | None) -> dict[str, Any] | None:
     return None if window is None else _CONVERTER.unstructure(window)
+
+
+def _amount(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _extra_document(extra: ExtraUsage) -> dict[str, Any]:
+    document: dict[str, Any] = _CONVERTER.unstructure(extra)
+    document["currency_code"] = extra.currency_code
+    document["used_amount"] = _amount(extra.used_amount)
+    document["monthly_limit_amount"] = _amount(extra.monthly_limit_amount)
+    return document
 
 
 def unstructure_usage(usage: UsageData) -> dict[str, Any]:
     """The JSON document ``claude-usage --json`` prints (and the cache keeps)."""
     return {
-        "five_hour": _window(usage.five_hour),
-        "seven_day": _window(usage.seven_day),
-        "windows": {key: _window(value) for key, value in usage.windows.items()},
+        "five_hour": _unstructure_window(usage.five_hour),
+        "seven_day": _unstructure_window(usage.seven_day),
+        "windows": {key: _unstructure_window(value) for key, value in usage.windows.items()},
         "limits": [_CONVERTER.unstructure(limit) for limit in usage.limits],
-        "extra_usage": None if usage.extra_usage is None else _CONVERTER.unstructure(usage.extra_usage),
+        "extra_usage": None if usage.extra_usage is None else _extra_document(usage.extra_usage),
+        "promo_credits": [_CONVERTER.unstructure(promo) for promo in usage.promo_credits],
     }

@@ -11,8 +11,9 @@ ends.
   foreign file is ignored and replaced.
 * A refresh holds an exclusive lock; processes that find the cache stale at
   the same time wait for the lock, re-read, and find it fresh: one request.
-* On 429 the back-off the server asked for (or 60 s doubling to 30 min when
-  it gave none) is stored and the last good value is served, marked stale,
+* When the endpoint limits requests (429, an edge's 403, or a 2xx carrying
+  a ``rate_limit_error``) the back-off the server asked for (or 5 min, as
+  Claude Code waits, doubling to an hour when it gave none) is stored and the last good value is served, marked stale,
   until it ends. On 401/403 no request is sent again until the credentials
   change (their stored metadata: Claude Code rewrites it when it logs in or
   refreshes), or for an hour at most; five minutes for a bare token such as
@@ -36,7 +37,7 @@ import json
 import os
 import time
 
-from claude_usage._defaults import DEFAULT_BASE_URL, ENV_BACKEND, ENV_BASE_URL, ENV_OAUTH_TOKEN
+from claude_usage._defaults import ENV_BACKEND, ENV_OAUTH_TOKEN, default_base_url
 from claude_usage._paths import cache_dir
 from claude_usage.profiles import credentials_file, storage_dir
 
@@ -68,7 +69,8 @@ __all__ = [
 
 CACHE_VERSION = 1
 DEFAULT_MAX_AGE = 60.0
-RATE_LIMIT_BACKOFF = (60.0, 1800.0)
+#: Without a Retry-After, Claude Code waits 5 minutes; repeated 429s double it.
+RATE_LIMIT_BACKOFF = (300.0, 3600.0)
 FAILURE_BACKOFF = (10.0, 300.0)
 AUTH_BLOCK_SECONDS = 3600.0
 BARE_TOKEN_BLOCK_SECONDS = 300.0
@@ -108,7 +110,7 @@ def cache_key(
             selection,
             storage_dir(explicit_profile) or "",
             "env-token" if env_token else "",
-            _normal_url(base_url or env.get(ENV_BASE_URL) or DEFAULT_BASE_URL),
+            _normal_url(base_url or default_base_url(env)),
             env.get("USER", ""),
         ]
     )
@@ -470,7 +472,9 @@ class UsageCache:
         except (CredentialsNotFoundError, CredentialsUnavailableError) as exc:
             return _credentials_failed(path, previous, exc, store)
         stamp = _credentials_stamp(chosen, credentials)
-        credentials_metadata_known = any(
+        # A token from CLAUDE_CODE_OAUTH_TOKEN carries only what the
+        # environment says of it: a new token there cannot be told apart.
+        credentials_metadata_known = credentials.source != ENV_OAUTH_TOKEN and any(
             value is not None
             for value in (
                 credentials.expires_at,

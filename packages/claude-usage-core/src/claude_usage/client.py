@@ -30,6 +30,7 @@ from claude_usage.errors import (
     ApiError,
     AuthenticationError,
     ConfigurationError,
+    InsufficientScopeError,
     PermissionDeniedError,
     RateLimitError,
     ResponseFormatError,
@@ -66,7 +67,7 @@ ANTHROPIC_BETA = "oauth-2025-04-20"
 #: ``claude-code/`` into a much harsher rate-limit bucket (persistent 429s),
 #: so the default presents the Claude Code version it was checked against and
 #: names this library after it.
-CLAUDE_CODE_VERSION = "2.1.90"
+CLAUDE_CODE_VERSION = "2.1.332"
 DEFAULT_USER_AGENT = f"claude-code/{CLAUDE_CODE_VERSION} (claude-usage/{__version__})"
 
 ENV_BASE_URL = _defaults.ENV_BASE_URL
@@ -156,7 +157,7 @@ class ClientConfig:
     ) -> ClientConfig:
         """Arguments first, then ``CLAUDE_USAGE_*`` variables, then defaults."""
         env = os.environ if environ is None else environ
-        url = validate_base_url(base_url or env.get(ENV_BASE_URL) or DEFAULT_BASE_URL)
+        url = validate_base_url(base_url or _defaults.default_base_url(env))
         if timeout is not None:
             seconds = _positive_seconds(timeout, "timeout")
         elif env.get(ENV_TIMEOUT):
@@ -237,6 +238,7 @@ class UsageClient:
                 f"the stored Claude token expired at {credentials.expires_at:%Y-%m-%d %H:%M} UTC; "
                 "run `claude` once so it renews the token, then try again"
             )
+        _require_profile_scope(credentials)
         from claude_usage import _http
 
         if self._session is None:
@@ -263,15 +265,48 @@ class UsageClient:
         return interpret(reply, credentials.access_token)
 
 
+#: The scope the usage endpoint requires (its 403 says so).
+PROFILE_SCOPE = "user:profile"
+
+
+def _require_profile_scope(credentials: Credentials) -> None:
+    """Refuse, before sending, a token whose known scopes lack user:profile.
+
+    Claude Code never sends such a token to this endpoint: the answer is a
+    certain 403 that spends the account's rate-limit budget. Unknown scopes
+    (older stored logins) are tried.
+    """
+    scopes = credentials.scopes
+    if scopes is None or PROFILE_SCOPE in scopes:
+        return
+    have = " ".join(scopes) or "none"
+    if credentials.source == _defaults.ENV_OAUTH_TOKEN:
+        remedy = (
+            f"{_defaults.ENV_OAUTH_TOKEN} is taken to be inference-only, as Claude Code takes it, "
+            f"unless {_defaults.ENV_OAUTH_SCOPES} names {PROFILE_SCOPE}: if the token does have it, set "
+            f"{_defaults.ENV_OAUTH_SCOPES}='user:inference {PROFILE_SCOPE}'; otherwise unset "
+            f"{_defaults.ENV_OAUTH_TOKEN} (or pass --backend file or keychain) to use the login `claude` stores"
+        )
+    else:
+        where = f" in {credentials.source}" if credentials.source else ""
+        remedy = (
+            f"the stored login{where} was made without it (e.g. by `claude setup-token`); "
+            "run `claude`, then /login, to store a full claude.ai login"
+        )
+    raise InsufficientScopeError(
+        f"not sent: this token lacks the {PROFILE_SCOPE} scope the usage endpoint requires (scopes: {have}); {remedy}"
+    )
+
+
 def interpret(reply: Reply, token: SecretToken) -> tuple[UsageData, dict[str, Any]]:
     """Turn a reply into data and its decoded body, or into the typed error
     its status means."""
     if 200 <= reply.status < 300:
-        return _parse_body(reply)
+        return _parse_body(reply, token)
     raise _error_for(reply, token)
 
 
-def _parse_body(reply: Reply) -> tuple[UsageData, dict[str, Any]]:
+def _parse_body(reply: Reply, token: SecretToken) -> tuple[UsageData, dict[str, Any]]:
     from claude_usage._convert import parse_usage
 
     body = reply.body
@@ -291,9 +326,55 @@ def _parse_body(reply: Reply) -> tuple[UsageData, dict[str, Any]]:
     except (RecursionError, ValueError):
         problem = "is not valid JSON"
     else:
+        _raise_in_band_error(reply, document, token)
         # parse_usage rejects anything but an object, so the body is a dict here.
         return parse_usage(document), document
     raise ResponseFormatError(f"the usage response {problem}")
+
+
+def _raise_in_band_error(reply: Reply, document: Any, token: SecretToken) -> None:
+    """A 2xx whose body is an error envelope instead of usage: Claude Code
+    reads ``rate_limit_error`` as the endpoint limiting requests."""
+    from claude_usage.models import USAGE_KEYS
+
+    if not isinstance(document, dict) or any(key in document for key in USAGE_KEYS):
+        return
+    error = document.get("error")
+    if not isinstance(error, dict):
+        return
+    kind = error.get("type") if isinstance(error.get("type"), str) else None
+    request_id = scrub(_printable(reply.headers["request-id"]), token) if "request-id" in reply.headers else None
+    ref = f" [request {request_id}]" if request_id else ""
+    if kind == "rate_limit_error":
+        wait = retry_after_seconds(reply.headers.get("retry-after"))
+        raise RateLimitError(
+            f"the usage endpoint is temporarily limiting requests (not your usage limit); {_when(wait)}{ref}",
+            status=reply.status,
+            error_type=kind,
+            retry_after=wait,
+            request_id=request_id,
+        )
+    said = f" ({scrub(_printable(kind), token)})" if kind else ""
+    raise ResponseFormatError(f"the server answered {reply.status} with an error{said} instead of usage data{ref}")
+
+
+def _printable(text: str) -> str:
+    return "".join(ch for ch in text[:100] if ch.isprintable())
+
+
+def _when(wait: float | None) -> str:
+    return f"retry in {format_wait(wait)}" if wait else "retry later, at least a few minutes from now"
+
+
+def _is_anthropic_error(body: bytes) -> bool:
+    """Whether ``body`` is an Anthropic API error (``{"type": "error",
+    "error": {"type": ...}}``), as opposed to an edge or CDN answer."""
+    try:
+        document = json.loads(body) if body.strip() else None
+    except (ValueError, RecursionError):
+        return False
+    error = document.get("error") if isinstance(document, dict) else None
+    return isinstance(error, dict) and isinstance(error.get("type"), str)
 
 
 _SCOPE = re.compile(r"scope requirement\s+([\w:.-]+)")
@@ -367,6 +448,16 @@ def _error_for(reply: Reply, token: SecretToken) -> ApiError:
         return AuthenticationError(
             f"the API rejected the token (401{said}); run `claude` to log in again{ref}", **common
         )
+    if status == 403 and not _is_anthropic_error(reply.body):
+        # Claude Code reads a 403 without an Anthropic error body (an edge or
+        # CDN answer) as throttling, not as a verdict on the token.
+        wait = retry_after_seconds(reply.headers.get("retry-after"))
+        return RateLimitError(
+            f"the usage endpoint is temporarily limiting requests (403 from the edge, not your usage limit); "
+            f"{_when(wait)}{ref}",
+            retry_after=wait,
+            **common,
+        )
     if status == 403:
         match = _SCOPE.search(message or "")
         if match:
@@ -381,9 +472,8 @@ def _error_for(reply: Reply, token: SecretToken) -> ApiError:
         return PermissionDeniedError(f"the API refused access (403{said}){ref}", **common)
     if status == 429:
         wait = retry_after_seconds(reply.headers.get("retry-after"))
-        when = f"retry in {format_wait(wait)}" if wait else "retry later, at least a minute from now"
         return RateLimitError(
-            f"rate limited by the usage endpoint (429); {when}, and poll less often{ref}",
+            f"rate limited by the usage endpoint (429); {_when(wait)}, and poll less often{ref}",
             retry_after=wait,
             **common,
         )

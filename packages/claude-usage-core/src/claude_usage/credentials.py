@@ -17,7 +17,7 @@ import attrs
 
 from claude_usage._frames import detached
 from claude_usage._secret import SecretToken
-from claude_usage.errors import CredentialsNotFoundError, InvalidCredentialsError
+from claude_usage.errors import CredentialsNotFoundError, InvalidCredentialsError, LoginEndedError
 
 __all__ = ["Credentials", "parse_claude_code_credentials"]
 
@@ -44,8 +44,11 @@ class Credentials:
     ``access_token`` accepts a plain ``str`` and keeps it as a
     :class:`~claude_usage.SecretToken`, so the object's ``repr`` is safe to
     log; instances refuse to be pickled. ``expires_at`` is timezone-aware UTC
-    when known: the client refuses to send an expired token. Keep an instance
-    only as long as one request needs it.
+    when known: the client refuses to send an expired token. ``scopes`` is
+    ``None`` when unknown; when known and without ``user:profile`` the client
+    sends nothing, as Claude Code does. ``source`` names where the token came
+    from (a path, a Keychain item, an environment variable), for messages.
+    Keep an instance only as long as one request needs it.
     """
 
     access_token: SecretToken = attrs.field(converter=_to_secret)
@@ -53,6 +56,7 @@ class Credentials:
     scopes: tuple[str, ...] | None = attrs.field(default=None, converter=_to_scopes)
     subscription_type: str | None = None
     rate_limit_tier: str | None = None
+    source: str | None = attrs.field(default=None, eq=False)
 
     def __reduce__(self) -> NoReturn:
         raise TypeError("Credentials cannot be pickled: tokens are never serialised")
@@ -89,7 +93,12 @@ def parse_claude_code_credentials(data: str | bytes, *, source: str) -> Credenti
     if not isinstance(oauth, dict):
         _fail(f"{source}: claudeAiOauth is not a JSON object; run `claude` and log in again")
     token = oauth.get("accessToken")
-    if not isinstance(token, str) or not token:
+    if token == "":
+        # How Claude Code keeps a login that is over (logged out, or its time
+        # limit reached): empty tokens, expiresAt 0, often loginEnded.
+        why = " (its time limit was reached)" if oauth.get("loginEnded") == "time_limit" else ""
+        raise LoginEndedError(f"the Claude login in {source} has ended{why}; run `claude` and log in again")
+    if not isinstance(token, str):
         _fail(f"{source}: claudeAiOauth has no accessToken; run `claude` and log in again")
     try:
         secret = SecretToken(token)
@@ -103,6 +112,7 @@ def parse_claude_code_credentials(data: str | bytes, *, source: str) -> Credenti
         scopes=_str_list(oauth.get("scopes")),
         subscription_type=_str_or_none(oauth.get("subscriptionType")),
         rate_limit_tier=_str_or_none(oauth.get("rateLimitTier")),
+        source=source,
     )
 
 

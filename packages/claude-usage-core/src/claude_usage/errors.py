@@ -22,7 +22,9 @@ __all__ = [
     "CredentialsError",
     "CredentialsNotFoundError",
     "CredentialsUnavailableError",
+    "InsufficientScopeError",
     "InvalidCredentialsError",
+    "LoginEndedError",
     "NetworkError",
     "NetworkTimeoutError",
     "NoBackendError",
@@ -89,6 +91,28 @@ class TokenExpiredError(CredentialsError):
     No request is sent: Claude Code owns the refresh, so the user runs
     ``claude`` once and the stored token is renewed.
     """
+
+
+class LoginEndedError(CredentialsError):
+    """The stored login has ended: Claude Code keeps a logged-out or timed-out
+    login as an empty ``accessToken`` (``expiresAt: 0``, often ``loginEnded``).
+
+    Nothing is sent; the user logs in again with ``claude``.
+    """
+
+
+class InsufficientScopeError(CredentialsError):
+    """The token's stored scopes are known and lack ``user:profile``, which the
+    usage endpoint requires.
+
+    Claude Code never sends such a token to the endpoint (it would earn a 403
+    and spend the account's rate-limit budget), and neither does this
+    library. ``missing_scope`` names the scope.
+    """
+
+    def __init__(self, message: str, *, missing_scope: str = "user:profile") -> None:
+        super().__init__(message)
+        self.missing_scope = missing_scope
 
 
 class NoBackendError(CredentialsError, LookupError):
@@ -162,9 +186,14 @@ class PermissionDeniedError(ApiError):
 
 
 class RateLimitError(ApiError):
-    """429: too many requests. ``retry_after`` is the number of seconds the
-    server asked us to wait (from a number or an HTTP date), ``None`` when it
-    gave none."""
+    """The usage endpoint is limiting requests (not your usage limit).
+
+    Raised for a 429, for a 403 that carries no Anthropic error body (an edge
+    or CDN throttling), and for a 2xx whose body is the error envelope
+    ``{"error": {"type": "rate_limit_error"}}``, as Claude Code reads all
+    three. ``status`` says which; ``retry_after`` is the number of seconds
+    the server asked us to wait (from a number or an HTTP date), ``None``
+    when it gave none."""
 
     def __init__(
         self,

@@ -152,7 +152,7 @@ def test_show_max_age_zero_still_asks_once(api: HTTPServer, keychain: StandIn, t
 
 
 def test_a_sealed_login_is_read(api: HTTPServer, keychain: StandIn, token: str, body: Any) -> None:
-    pytest.importorskip("cryptography", reason="the meta-package pulls the sealed extra in only on macOS")
+    pytest.importorskip("cryptography", reason="tox -e cli installs the sealed extra; install it here to run this")
     import base64
 
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM

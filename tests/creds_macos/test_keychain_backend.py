@@ -621,7 +621,7 @@ def test_one_deadline_covers_the_item_and_its_overflow(keychain: StandIn, token:
     """The overflow read gets what is left of the timeout, as in Claude Code."""
     sealed_items(keychain, token)
     wrapper = keychain.directory / "slow-overflow"
-    wrapper.write_text('#!/bin/sh\ncase "$*" in *overflow*) sleep 30;; esac\n' + f'exec {keychain.program} "$@"\n')
+    wrapper.write_text('#!/bin/sh\ncase "$*" in *overflow*) exec sleep 30;; esac\n' + f'exec {keychain.program} "$@"\n')
     wrapper.chmod(0o755)
     started = time.monotonic()
     with pytest.raises(KeychainTimeoutError):

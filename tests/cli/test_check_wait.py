@@ -100,13 +100,13 @@ def one_error_line(result: subprocess.CompletedProcess[str], code: int, token: s
 @pytest.mark.parametrize(
     ("args", "code", "line"),
     [
-        (["--window", "five_hour", "--max", "80"], 0, "5-hour 53% is under 80%"),
-        (["--window", "five_hour", "--max", "53"], 1, "5-hour 53% is at or over 53%"),  # at = over
-        (["--window", "five_hour", "--max", "53.5%"], 0, "5-hour 53% is under 54%"),
-        (["--window", "seven_day", "--max", "8"], 1, "7-day 8% is at or over 8%"),
-        (["--window", "binding", "--max", "90"], 0, "session (5-hour) 53% is under 90%"),
-        (["--max", "54"], 0, "all 5 windows and limits are under 54% (highest: 5-hour 53%)"),
-        (["--max", "53"], 1, "5-hour 53% is at or over 53% (also at or over: session (5-hour) 53%)"),
+        (["--window", "five_hour", "--max", "80"], 0, "Current session 53% is under 80%"),
+        (["--window", "five_hour", "--max", "53"], 1, "Current session 53% is at or over 53%"),  # at = over
+        (["--window", "five_hour", "--max", "53.5%"], 0, "Current session 53% is under 53.5%"),
+        (["--window", "seven_day", "--max", "8"], 1, "Current week (all models) 8% is at or over 8%"),
+        (["--window", "binding", "--max", "90"], 0, "Current session 53% is under 90%"),
+        (["--max", "54"], 0, "all 5 windows and limits are under 54% (highest: Current session 53%)"),
+        (["--max", "53"], 1, "Current session 53% is at or over 53% (also at or over: Current session 53%)"),
     ],
 )
 def test_check_compares_and_says_what(
@@ -124,11 +124,11 @@ def test_check_any_includes_per_model_limits(api: HTTPServer, logged_in: Path, t
     support.serve(api, usage_body(opus=100.0, active="weekly_scoped"))
     result = support.run_cli("check", "--max", "90")
     assert result.returncode == 1
-    assert result.stdout.strip() == "weekly, Opus 100% is at or over 90%"
+    assert result.stdout.strip() == "Current week (Opus) 100% is at or over 90%"
     binding = support.run_cli("check", "--max", "90", "--window", "binding")
     assert binding.returncode == 1
-    assert binding.stdout.strip() == "weekly, Opus 100% is at or over 90%"
-    # The 5-hour window alone is fine.
+    assert binding.stdout.strip() == "Current week (Opus) 100% is at or over 90%"
+    # The Current session window alone is fine.
     assert support.run_cli("check", "--max", "90", "--window", "five_hour").returncode == 0
 
 
@@ -137,7 +137,7 @@ def test_check_a_window_the_api_added(api: HTTPServer, logged_in: Path, token: s
     support.serve(api, usage_body(extra_windows=cowork))
     result = support.run_cli("check", "--max", "95", "--window", "seven_day_cowork")
     assert result.returncode == 1
-    assert result.stdout.strip() == "seven_day_cowork 97% is at or over 95%"
+    assert result.stdout.strip() == "Current week (Cowork) 97% is at or over 95%"
     assert support.run_cli("check", "--max", "95").returncode == 1  # `any` sees it too
 
 
@@ -148,7 +148,7 @@ def test_check_binding_without_limits_checks_everything(api: HTTPServer, logged_
     result = support.run_cli("check", "--max", "90", "--window", "binding")
     assert result.returncode == 1
     assert result.stdout.strip() == (
-        "7-day 91% is at or over 90% (no binding limit reported: checked every window and limit)"
+        "Current week (all models) 91% is at or over 90% (no binding limit reported: checked every window and limit)"
     )
 
 
@@ -197,7 +197,7 @@ def test_check_on_stale_data_warns_and_still_answers(api: HTTPServer, logged_in:
     assert support.run_cli("check", "--max", "90").returncode == 1
     result = support.run_cli("check", "--max", "90", "--window", "five_hour", "--max-age", "0")
     assert result.returncode == 1
-    assert result.stdout.strip() == "5-hour 95% is at or over 90%"
+    assert result.stdout.strip() == "Current session 95% is at or over 90%"
     warning = result.stderr.strip().splitlines()
     assert len(warning) == 1
     assert warning[0].startswith("claude-usage: warning: using data from ")
@@ -267,7 +267,7 @@ def test_wait_returns_at_once_when_under(api: HTTPServer, logged_in: Path, token
     result = support.run_cli("wait", "--below", "50")
     assert result.returncode == 0, result.stderr
     assert time.monotonic() - started < 3
-    assert result.stdout.strip() == "all 5 windows and limits are under 50% (highest: 5-hour 10%)"
+    assert result.stdout.strip() == "all 5 windows and limits are under 50% (highest: Current session 10%)"
     assert len(api.log) == 1
     clean(result, token)
 
@@ -283,7 +283,7 @@ def test_wait_sleeps_until_the_reset_then_checks_once(api: HTTPServer, logged_in
     assert len(api.log) == 2, "one request to learn the reset, one after it: no polling"
     progress = result.stderr.strip().splitlines()
     assert len(progress) == 1
-    assert progress[0].startswith("claude-usage: 5-hour 100% is at or over 50%")
+    assert progress[0].startswith("claude-usage: Current session 100% is at or over 50%")
     assert "waking at" in progress[0] and "after the reset" in progress[0]
     assert result.stdout.strip().startswith("all 5 windows and limits are under 50%")
     clean(result, token)
@@ -301,7 +301,7 @@ def test_wait_rechecks_at_once_when_cached_data_predates_the_reset(
     assert result.returncode == 0, result.stderr
     assert time.monotonic() - started < 3, "no minute-long back-off for data that predates the reset"
     assert "the reset has passed since that data was fetched; checking again" in result.stderr
-    assert result.stdout.strip() == "5-hour 0% is under 50%"
+    assert result.stdout.strip() == "Current session 0% is under 50%"
     assert len(api.log) == 2
     clean(result, token)
 
@@ -325,7 +325,7 @@ def test_wait_gives_up_at_once_when_the_reset_is_beyond_max_wait(api: HTTPServer
     assert result.returncode == 1, result.stderr
     assert time.monotonic() - started < 3
     assert len(api.log) == 1
-    assert result.stdout.startswith("gave up: 5-hour 100% is at or over 50%")
+    assert result.stdout.startswith("gave up: Current session 100% is at or over 50%")
     assert "--max-wait 1s" in result.stdout
     clean(result, token)
 

@@ -41,14 +41,14 @@ def test_table_shows_every_window_limit_and_extra_usage(api: HTTPServer, logged_
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert not ANSI.search(out), "piped output must not be coloured"
-    assert re.search(r"5-hour .*104\.5%", out) or re.search(r"5-hour .*104%", out)
-    assert re.search(r"7-day .*91%", out)
-    assert "seven_day_cowork" in out  # a window the API added recently still shows
-    assert "weekly, Opus: 100% [critical]" in out
+    assert re.search(r"Current session .*104\.5%", out) or re.search(r"Current session .*104%", out)
+    assert re.search(r"Current week \(all models\) .*91%", out)
+    assert "Current week (Cowork)" in out  # a window the API added recently still shows
+    assert re.search(r"Current week \(Opus\) +100% \[critical\]", out)
     binding = [line for line in out.splitlines() if "binding" in line]
     assert len(binding) == 1 and "Opus" in binding[0]
-    assert "monthly_team: 12%" in out
-    assert "Extra usage: on" in out
+    assert re.search(r"Monthly +12%", out)
+    assert "Extra usage: on, unlimited, €0 spent" in out
     support.assert_no_token(out + result.stderr, token)
 
 
@@ -57,7 +57,16 @@ def test_json_output_has_the_documented_keys(api: HTTPServer, logged_in: Path, b
     result = support.run_cli("--json")
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
-    assert set(document) == {"five_hour", "seven_day", "windows", "limits", "extra_usage", "fetched_at", "stale"}
+    assert set(document) == {
+        "five_hour",
+        "seven_day",
+        "windows",
+        "limits",
+        "extra_usage",
+        "promo_credits",
+        "fetched_at",
+        "stale",
+    }
     assert document["stale"] is False
     fetched_at = datetime.fromisoformat(document["fetched_at"])
     assert fetched_at.utcoffset() == timedelta(0)
@@ -274,7 +283,7 @@ def test_show_stale_data_with_one_warning(api: HTTPServer, logged_in: Path, toke
     first = json.loads(support.run_cli("--json").stdout)
     result = support.run_cli("--max-age", "0")
     assert result.returncode == 0
-    assert "5-hour" in result.stdout
+    assert "Current session" in result.stdout
     warning = result.stderr.splitlines()
     assert len(warning) == 1
     assert re.fullmatch(
@@ -298,7 +307,7 @@ def test_narrow_terminal_drops_the_bars(api: HTTPServer, logged_in: Path, monkey
     result = support.run_cli("--color", "never")
     assert result.returncode == 0, result.stderr
     assert "█" not in result.stdout and "░" not in result.stdout
-    assert "5-hour" in result.stdout and "104" in result.stdout and "reset due now" in result.stdout
+    assert "Current session" in result.stdout and "104" in result.stdout and "reset due now" in result.stdout
     monkeypatch.setenv("COLUMNS", "120")
     wide = support.run_cli("--color", "never")
     assert "█" in wide.stdout

@@ -71,6 +71,13 @@ def setup_token(api: HTTPServer, home: Path, token: str, monkeypatch: pytest.Mon
     support.serve(api, NO_SCOPE, status=403)
 
 
+def scope_refused(api: HTTPServer, home: Path, token: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The variable claims the profile scope; the server says otherwise."""
+    monkeypatch.setenv("CLAUDE_CODE_OAUTH_TOKEN", token)
+    monkeypatch.setenv("CLAUDE_CODE_OAUTH_SCOPES", "user:inference user:profile")
+    support.serve(api, NO_SCOPE, status=403)
+
+
 def scope_missing(api: HTTPServer, home: Path, token: str, monkeypatch: pytest.MonkeyPatch) -> None:
     logged_in(home, token, scopes=["user:inference"])
     support.serve(api, NO_SCOPE, status=403)
@@ -102,8 +109,8 @@ SCENARIOS = {
         [
             "Live check",
             "result:           OK",
-            "usage:            5-hour 104%, 7-day 91%, seven_day_cowork 17%",
-            "binding:          weekly, Opus 100%",
+            "usage:            Current session 104%, Current week (all models) 91%, Current week (Cowork) 17%",
+            "binding:          Current week (Opus) 100%",
             "scopes:           user:inference user:profile",
             "subscription:     max",
             "rate-limit tier:  default_claude_max_20x",
@@ -128,28 +135,39 @@ SCENARIOS = {
         ],
         1,
     ),
-    "403 setup-token": Scenario(
+    "env token without scopes": Scenario(
         setup_token,
-        4,
+        3,
         [
             "backend:          env",
-            "scopes:           unknown",
-            "usually holds an inference-only setup-token",
-            "advice: The token lacks the user:profile scope (403)",
-            "`claude setup-token`",
-            "inference-only",
-            "Unset CLAUDE_CODE_OAUTH_TOKEN",
+            "scopes:           user:inference (from CLAUDE_CODE_OAUTH_SCOPES, or its default)",
+            "warning: user:profile is MISSING: no request will be sent",
+            "FAILED: not sent: this token lacks the user:profile scope",
+            "set CLAUDE_CODE_OAUTH_SCOPES='user:inference user:profile'",
+            "Otherwise unset CLAUDE_CODE_OAUTH_TOKEN",
             "chosen:           env (highest priority)",
         ],
-        1,
+        0,
     ),
-    "403 scope missing": Scenario(
+    "stored login without the scope": Scenario(
         scope_missing,
-        4,
+        3,
         [
             "scopes:           user:inference\n",
             "warning: user:profile is MISSING",
+            "advice: The stored login lacks the user:profile scope, so nothing was sent",
+            "/login",
+        ],
+        0,
+    ),
+    "403 scope refused": Scenario(
+        scope_refused,
+        4,
+        [
+            "scopes:           user:inference user:profile (from CLAUDE_CODE_OAUTH_SCOPES",
             "advice: The token lacks the user:profile scope (403)",
+            "`claude setup-token`",
+            "Unset CLAUDE_CODE_OAUTH_TOKEN",
         ],
         1,
     ),
@@ -158,7 +176,7 @@ SCENARIOS = {
         5,
         [
             "FAILED: rate limited by the usage endpoint (429); retry in 2 min",
-            "advice: The usage endpoint is rate limiting this account (429). Retry after ",
+            "advice: The usage endpoint is limiting requests (429; not your usage limit). Retry after ",
             "(in 2m)",
             "advice: Poll less often",
         ],
@@ -263,6 +281,7 @@ def test_credentials_document(api: HTTPServer, home: Path, token: str) -> None:
     logged_in(home, token, scopes=["user:inference"])
     support.serve(api, NO_SCOPE, status=403)
     document = json.loads(run_doctor("--json").stdout)
+    assert len(api.log) == 0, "a token without user:profile was sent"
     credentials = document["credentials"]
     assert credentials["backend"] == "file"
     assert credentials["scopes"] == ["user:inference"]
@@ -279,7 +298,9 @@ def test_credentials_document(api: HTTPServer, home: Path, token: str) -> None:
         "expires_at",
         "expired",
     }
-    assert document["live"]["error"]["type"] == "PermissionDeniedError"
+    assert document["live"]["error"]["type"] == "InsufficientScopeError"
+    assert document["live"]["error"]["exit_code"] == 3
+    assert document["live"]["sent"] is False
 
 
 def test_a_back_off_in_force_is_respected(api: HTTPServer, home: Path, token: str) -> None:
@@ -296,7 +317,10 @@ def test_a_back_off_in_force_is_respected(api: HTTPServer, home: Path, token: st
     assert "back-off:         until " in again.stdout and "(in 10m)" in again.stdout
     assert "because:          rate limited by the usage endpoint (429)" in again.stdout
     assert "result:           not sent, a back-off is in force: rate limited" in again.stdout
-    assert "cached data:      from " in again.stdout and "5-hour 53%, 7-day 8%" in again.stdout
+    assert (
+        "cached data:      from " in again.stdout
+        and "Current session 53%, Current week (all models) 8%" in again.stdout
+    )
     document = json.loads(run_doctor("--json").stdout)
     assert document["live"]["sent"] is False and document["live"]["stale"] is True
     assert document["cache"]["backoff_remaining"] > 590

@@ -67,6 +67,10 @@ def undocumented(schema: dict[str, Any], document: dict[str, Any]) -> list[str]:
     ]
     objects += [(f"/windows/{key}", value, "window") for key, value in document.get("windows", {}).items()]
     objects += [(f"/limits/{index}", value, "limit") for index, value in enumerate(document.get("limits", []))]
+    objects += [
+        (f"/promo_credits/{index}", value, "promo_credit")
+        for index, value in enumerate(document.get("promo_credits", []))
+    ]
     for where, value, definition in objects:
         if isinstance(value, dict):
             found += [f"{where}/{key}" for key in value if key not in definitions[definition]["properties"]]
@@ -164,6 +168,8 @@ LIMIT = {
     "resets_at": "2026-09-04T00:00:00+00:00",
     "is_active": True,
     "model": "Opus",
+    "group": "weekly",
+    "surface": None,
 }
 
 
@@ -184,6 +190,14 @@ LIMIT = {
         (("fetched_at",), "yesterday"),
         (("stale",), "no"),
         (("windows",), []),
+        (("promo_credits",), None),
+        (("promo_credits",), [{"program_id": 5}]),
+        (("extra_usage", "used_amount"), -1),
+        (("extra_usage", "currency"), "usd"),
+        (("extra_usage", "currency_code"), None),
+        (("extra_usage", "disabled_reason"), 3),
+        (("limits",), [{**LIMIT, "group": 7}]),
+        (("windows", "five_hour", "label"), ["Current session"]),
     ],
 )
 def test_wrong_types_are_rejected(
@@ -193,7 +207,7 @@ def test_wrong_types_are_rejected(
     assert violations(validator, valid), f"{path} = {value!r} was accepted"
 
 
-@pytest.mark.parametrize("key", ["five_hour", "seven_day", "windows", "limits", "extra_usage"])
+@pytest.mark.parametrize("key", ["five_hour", "seven_day", "windows", "limits", "extra_usage", "promo_credits"])
 def test_required_properties(validator: Draft202012Validator, valid: dict[str, Any], key: str) -> None:
     del valid[key]
     assert violations(validator, valid) == [f"/: '{key}' is a required property"]

@@ -40,8 +40,8 @@ def body(five: float) -> dict[str, Any]:
 
 def renders(stdout: str) -> list[str]:
     """The renders of a piped watch: separated by one blank line each."""
-    chunks = stdout.split("\n\n5-hour")
-    return [chunks[0], *("5-hour" + chunk for chunk in chunks[1:])]
+    chunks = stdout.split("\n\nCurrent session")
+    return [chunks[0], *("Current session" + chunk for chunk in chunks[1:])]
 
 
 def test_piped_renders_and_one_request_per_interval(api: HTTPServer, logged_in: Path, token: str) -> None:
@@ -53,8 +53,8 @@ def test_piped_renders_and_one_request_per_interval(api: HTTPServer, logged_in: 
     frames = renders(result.stdout)
     assert len(frames) == 3
     for frame in frames:
-        assert re.search(r"^5-hour +█+░+ +53%  resets in 2h 10m$", frame, re.MULTILINE), frame
-        assert re.search(r"^seven_day_cowork +█+░+ +17%  no reset scheduled$", frame, re.MULTILINE), frame
+        assert re.search(r"^Current session +█+░+ +53%  resets in 2h 10m$", frame, re.MULTILINE), frame
+        assert re.search(r"^Current week \(Cowork\) +█+░+ +17%  no reset scheduled$", frame, re.MULTILINE), frame
         footer = FOOTER.findall(frame)
         assert len(footer) == 1 and footer[0][1] == "", frame
         assert int(footer[0][0]) <= 1
@@ -86,7 +86,7 @@ def test_a_429_keeps_the_data_and_stops_the_requests(api: HTTPServer, logged_in:
     stale = [FOOTER.findall(frame)[0][1] for frame in frames]
     assert stale[0] == ""
     assert all("rate limited" in reason and "429" in reason for reason in stale[1:]), stale
-    assert all(re.search(r"^5-hour .* 53%", frame, re.MULTILINE) for frame in frames)
+    assert all(re.search(r"^Current session .* 53%", frame, re.MULTILINE) for frame in frames)
     assert len(api.log) == 2, "the Retry-After back-off must hold for the renders after the 429"
     support.assert_no_token(result.stdout + result.stderr, token)
 
@@ -135,7 +135,7 @@ def test_terminal_clears_between_renders(api: HTTPServer, logged_in: Path, token
     text = output.decode("utf-8", "replace")
     assert text.count(CLEAR) == 2
     assert text.count("updated ") == 2
-    assert "5-hour" in text
+    assert "Current session" in text
     support.assert_no_token(text, token)
 
 

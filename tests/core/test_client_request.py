@@ -166,7 +166,8 @@ def test_every_sample_body_arrives_intact(api: HTTPServer, token: str, name: str
     usage = claude_usage.get_usage(backend=StaticBackend(Credentials(access_token=token)))
 
     assert usage == claude_usage.parse_usage(document)
-    assert usage.windows  # every sample has at least one window
+    # Every sample carries something to show (a gateway's has no windows).
+    assert usage.windows or usage.limits or usage.extra_usage
 
 
 def test_non_200_success_status_is_parsed(api: HTTPServer, token: str, body: dict[str, Any]) -> None:
@@ -262,3 +263,59 @@ def test_fetch_document_returns_the_body_as_sent(api: HTTPServer, token: str, bo
     assert raw == document
     assert usage == claude_usage.parse_usage(document)
     assert only_request(api).headers["Authorization"] == f"Bearer {token}"
+
+
+@pytest.mark.parametrize(
+    "scopes",
+    [["user:inference"], [], ["user:inference", "user:sessions:claude_code"], ["user:profiles"]],
+    ids=repr,
+)
+def test_a_token_whose_scopes_lack_user_profile_is_never_sent(
+    api: HTTPServer, token: str, scopes: list[str], body: dict[str, Any]
+) -> None:
+    """Claude Code never asks the endpoint with such a token: a certain 403
+    that spends the account's rate-limit budget."""
+    support.serve(api, body)
+    backend = support.StaticBackend(claude_usage.Credentials(access_token=token, scopes=scopes))
+    with pytest.raises(claude_usage.InsufficientScopeError) as caught:
+        claude_usage.get_usage(backend)
+    assert api.log == []
+    error = caught.value
+    assert isinstance(error, claude_usage.CredentialsError)
+    assert error.missing_scope == "user:profile"
+    assert "not sent" in str(error) and "/login" in str(error)
+    support.assert_no_token(str(error), token)
+
+
+def test_a_token_with_unknown_scopes_is_tried(api: HTTPServer, token: str, body: dict[str, Any]) -> None:
+    support.serve(api, body)
+    backend = support.StaticBackend(claude_usage.Credentials(access_token=token, scopes=None))
+    assert claude_usage.get_usage(backend).five_hour is not None
+    assert len(api.log) == 1
+
+
+@pytest.mark.parametrize("scopes", [None, "", "user:inference", "  user:inference\tuser:sessions "])
+def test_the_env_token_is_inference_only_unless_its_scopes_say_otherwise(
+    api: HTTPServer, token: str, scopes: str | None, body: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    support.serve(api, body)
+    monkeypatch.setenv("CLAUDE_CODE_OAUTH_TOKEN", token)
+    if scopes is not None:
+        monkeypatch.setenv("CLAUDE_CODE_OAUTH_SCOPES", scopes)
+    with pytest.raises(claude_usage.InsufficientScopeError) as caught:
+        claude_usage.get_usage()
+    assert api.log == []
+    text = str(caught.value)
+    assert "CLAUDE_CODE_OAUTH_SCOPES='user:inference user:profile'" in text
+    assert "unset CLAUDE_CODE_OAUTH_TOKEN" in text
+    monkeypatch.setenv("CLAUDE_CODE_OAUTH_SCOPES", "user:inference  user:profile")
+    monkeypatch.setenv("CLAUDE_CODE_SUBSCRIPTION_TYPE", "max")
+    monkeypatch.setenv("CLAUDE_CODE_RATE_LIMIT_TIER", "default_claude_max_20x")
+    credentials = claude_usage.load_credentials()
+    assert (credentials.scopes, credentials.subscription_type, credentials.rate_limit_tier) == (
+        ("user:inference", "user:profile"),
+        "max",
+        "default_claude_max_20x",
+    )
+    assert claude_usage.get_usage().five_hour is not None
+    assert len(api.log) == 1

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 import support
 from claude_usage import (
+    CreditWindow,
     ExtraUsage,
     Limit,
     ResponseFormatError,
@@ -621,8 +622,11 @@ def test_unstructure_is_json_serialisable(name: str) -> None:
     assert json.loads(text) == dumped
     assert set(dumped["windows"]) == set(usage.windows)
     for key, value in dumped["windows"].items():
-        assert set(value) == {"utilization", "resets_at", "label"}
         source = usage.windows[key]
+        credit = {"limit_dollars", "used_dollars", "remaining_dollars", "covered_models_label"}
+        assert set(value) == {"utilization", "resets_at", "label"} | (
+            credit if isinstance(source, CreditWindow) else set()
+        )
         assert value["label"] == source.label
         assert value["utilization"] == source.utilization
         if source.resets_at is None:
@@ -832,12 +836,45 @@ _scalars = st.one_of(
             "9999-12-31T23:59:59-01:00",
             "utilization",
             "five_hour",
+            "USD",
+            "jpy",
+            "EUROS",
+            "out_of_credits",
+            "rate_limit_error",
         ]
     ),
 )
 _keys = st.one_of(
     st.text(max_size=12),
-    st.sampled_from([*KNOWN_WINDOWS, "limits", "extra_usage", "utilization", "resets_at", "kind", "percent"]),
+    st.sampled_from(
+        [
+            *KNOWN_WINDOWS,
+            *CREDIT_WINDOWS,
+            "limits",
+            "extra_usage",
+            "promo_credits",
+            "utilization",
+            "resets_at",
+            "kind",
+            "percent",
+            "group",
+            "scope",
+            "model",
+            "surface",
+            "display_name",
+            "label",
+            "limit_dollars",
+            "used_dollars",
+            "monthly_limit",
+            "used_credits",
+            "currency",
+            "decimal_places",
+            "disabled_reason",
+            "program_id",
+            "error",
+            "type",
+        ]
+    ),
 )
 json_values: st.SearchStrategy[Any] = st.recursive(
     _scalars,

@@ -30,9 +30,12 @@ from claude_usage.errors import (
     AuthenticationError,
     ClaudeUsageError,
     ConfigurationError,
+    CredentialsError,
     CredentialsNotFoundError,
     CredentialsUnavailableError,
+    InsufficientScopeError,
     InvalidCredentialsError,
+    LoginEndedError,
     NetworkError,
     NoBackendError,
     PermissionDeniedError,
@@ -105,6 +108,20 @@ def advice_for(error: ClaudeUsageError, statuses: Sequence[BackendStatus] = ()) 
             *lines,
             "Run `claude` and log in; for another profile pass --config-dir DIR (as CLAUDE_CONFIG_DIR would).",
         ]
+    if isinstance(error, LoginEndedError):
+        return ["The stored login has ended (logged out, or its time limit was reached). Run `claude` and log in."]
+    if isinstance(error, InsufficientScopeError):
+        if "CLAUDE_CODE_OAUTH_SCOPES" in str(error):
+            return [
+                f"CLAUDE_CODE_OAUTH_TOKEN is taken to lack {PROFILE_SCOPE}, as Claude Code takes it, so nothing "
+                "was sent. If the token has that scope, set CLAUDE_CODE_OAUTH_SCOPES='user:inference user:profile'.",
+                "Otherwise unset CLAUDE_CODE_OAUTH_TOKEN (or pass --backend file / keychain) to read the login "
+                "`claude` stores.",
+            ]
+        return [
+            f"The stored login lacks the {PROFILE_SCOPE} scope, so nothing was sent (Claude Code does not ask "
+            "the usage endpoint with such a login either). Run `claude`, then /login, to store a full login."
+        ]
     if isinstance(error, InvalidCredentialsError):
         return ["The stored credentials cannot be read. Run `claude` and log in again so it rewrites them."]
     if isinstance(error, CredentialsUnavailableError):
@@ -137,10 +154,10 @@ def advice_for(error: ClaudeUsageError, statuses: Sequence[BackendStatus] = ()) 
         when = (
             f"Retry after {_when(time.time() + wait)} (in {format_duration(wait)})."
             if wait
-            else "Retry in a minute or more."
+            else "Retry in a few minutes."
         )
         return [
-            f"The usage endpoint is rate limiting this account (429). {when}",
+            f"The usage endpoint is limiting requests ({error.status}; not your usage limit). {when}",
             "Poll less often: every claude-usage command shares one cache; use a larger --max-age "
             "(e.g. `statusline --max-age 300`) and a `watch --interval` of a minute or more.",
         ]
@@ -345,16 +362,12 @@ def _credentials(report: Report, args: argparse.Namespace, statuses: Sequence[Ba
     report.item("rate-limit tier", document["rate_limit_tier"] or "unknown")
     scopes = document["scopes"]
     if scopes is None:
-        report.item("scopes", "unknown (not stored with this token)")
-        if name == "env":
-            report.note(
-                "warning: CLAUDE_CODE_OAUTH_TOKEN usually holds an inference-only setup-token, "
-                f"which lacks {PROFILE_SCOPE}: expect a 403"
-            )
+        report.item("scopes", "unknown (not stored with this token): it will be tried")
     else:
-        report.item("scopes", " ".join(scopes) or "none")
+        origin = " (from CLAUDE_CODE_OAUTH_SCOPES, or its default)" if name == "env" else ""
+        report.item("scopes", " ".join(scopes) + origin if scopes else "none")
         if PROFILE_SCOPE not in scopes:
-            report.note(f"warning: {PROFILE_SCOPE} is MISSING: the usage endpoint will refuse this token (403)")
+            report.note(f"warning: {PROFILE_SCOPE} is MISSING: no request will be sent with this token")
     if expires_at is None:
         report.item("expires", "unknown")
     elif expired:
@@ -442,7 +455,7 @@ def _cache(report: Report, args: argparse.Namespace, client: UsageClient | None)
 
 def _summary(cached: CachedUsage) -> list[str]:
     usage = cached.data
-    parts = [f"{window_label(key)} {format_percent(w.utilization)}" for key, w in usage.windows.items()]
+    parts = [f"{window_label(key, w.label)} {format_percent(w.utilization)}" for key, w in usage.windows.items()]
     lines = [", ".join(parts) or "no windows reported"]
     active = usage.active_limit
     if active is not None:
@@ -460,7 +473,8 @@ def _live(report: Report, args: argparse.Namespace, client: UsageClient, backoff
         report.item("result", f"FAILED: {one_line(str(error))}")
         report.document["live"] = {
             "ok": False,
-            "sent": backoff <= 0,
+            # A credentials error (an expired token, a missing scope) is found before sending.
+            "sent": backoff <= 0 and not isinstance(error, CredentialsError),
             "stale": False,
             "fetched_at": None,
             "error": _error_document(error),

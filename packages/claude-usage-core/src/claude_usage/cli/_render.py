@@ -3,33 +3,23 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from datetime import datetime, timezone
+from decimal import Decimal
 
-from claude_usage.models import ExtraUsage, Limit, UsageData
-
-WINDOW_LABELS = {
-    "five_hour": "5-hour",
-    "seven_day": "7-day",
-    "seven_day_opus": "7-day Opus",
-    "seven_day_sonnet": "7-day Sonnet",
-    "seven_day_oauth_apps": "7-day OAuth apps",
-}
-
-LIMIT_LABELS = {
-    "session": "session (5-hour)",
-    "weekly_all": "weekly, all models",
-    "weekly_scoped": "weekly",
-}
+from claude_usage.models import CreditWindow, ExtraUsage, Limit, PromoCredit, UsageData, UsageWindow, currency_exponent
+from claude_usage.names import limit_group, limit_title, window_name
 
 
-def window_label(key: str) -> str:
-    """A readable name for a window key; unknown keys are shown as sent."""
-    return WINDOW_LABELS.get(key, key)
+def window_label(key: str, label: str | None = None) -> str:
+    """The name a window is shown under: its label, Claude Code's name for
+    the key, or the key made readable."""
+    return window_name(key, label)
 
 
 def limit_label(limit: Limit) -> str:
-    label = LIMIT_LABELS.get(limit.kind, limit.kind)
-    return f"{label}, {limit.model}" if limit.model else label
+    """``Current week (Opus)``: a ``limits`` row as Claude Code names it."""
+    return limit_title(limit.kind, limit.group, limit.model, limit.surface)
 
 
 def format_duration(seconds: float) -> str:
@@ -62,7 +52,40 @@ def describe_reset(resets_at: datetime | None, now: datetime | None = None) -> s
 
 
 def format_percent(value: float) -> str:
-    return f"{value:.0f}%" if value == int(value) or abs(value) >= 10 else f"{value:.1f}%"
+    """``99%`` for 99.6: floored, as Claude Code prints percentages (a limit
+    is not shown as reached before it is). Comparisons use the exact value."""
+    return f"{math.floor(value)}%"
+
+
+#: Claude Code's currency symbols; another code is written after the amount.
+CURRENCY_SYMBOLS = {
+    "USD": "$",
+    "EUR": "€",
+    "GBP": "£",
+    "JPY": "¥",
+    "BRL": "R$",
+    "CAD": "CA$",
+    "AUD": "A$",
+    "NZD": "NZ$",
+    "SGD": "S$",
+}
+
+
+def format_money(amounts: Iterable[Decimal | None], currency: str, places: int | None = None) -> list[str]:
+    """``$271.40``, ``€50.00``, ``R$50.00``, ``¥1,200``, ``12.50 CHF``: each
+    known amount (major units) with its currency, to ``places`` digits (the
+    currency's own by default). When every amount is whole the cents are
+    left out (``$200 of $500``), as Claude Code does."""
+    known = [amount for amount in amounts if amount is not None]
+    places = currency_exponent(currency) if places is None else places
+    if known and all(amount == amount.to_integral_value() for amount in known):
+        places = 0
+    symbol = CURRENCY_SYMBOLS.get(currency)
+    texts = []
+    for amount in known:
+        number = f"{amount:,.{places}f}"
+        texts.append(f"{symbol}{number}" if symbol else f"{number} {currency}")
+    return texts
 
 
 class Style:
@@ -80,65 +103,159 @@ class Style:
     def dim(self, text: str) -> str:
         return self._wrap("2", text)
 
-    def level(self, percent: float, text: str) -> str:
-        code = "31" if percent >= 90 else "33" if percent >= 70 else "32"
-        return self._wrap(code, text)
+    def severity(self, severity: str | None, text: str) -> str:
+        """Colour by the server's severity for the row; a value this version
+        does not know, or none, is left uncoloured (a client never grades a
+        row itself)."""
+        code = SEVERITY_COLOURS.get(severity or "")
+        return self._wrap(code, text) if code else text
+
+
+#: ANSI colours of the server's severities.
+SEVERITY_COLOURS = {"normal": "32", "warning": "33", "critical": "31"}
 
 
 def bar(percent: float, width: int) -> str:
     if width <= 0:
         return ""
-    filled = min(width, max(0, round(percent / 100 * width)))
+    # Floored like the percentage: a bar is full only at 100%.
+    filled = min(width, max(0, math.floor(percent / 100 * width)))
     return "█" * filled + "░" * (width - filled)
 
 
+def _window_severity(key: str, usage: UsageData) -> str | None:
+    """The severity of the ``limits`` row that measures the same thing as a
+    window (``five_hour`` and the session row, ...), so windows are coloured
+    by the server too; ``None`` when no row matches."""
+    model = {"seven_day_opus": "opus", "seven_day_sonnet": "sonnet"}.get(key)
+    for limit in usage.limits:
+        if (
+            (key == "five_hour" and limit.kind == "session")
+            or (key == "seven_day" and limit.kind == "weekly_all")
+            or (model is not None and limit.kind == "weekly_scoped" and (limit.model or "").lower() == model)
+        ):
+            return limit.severity
+    return None
+
+
+def _credit_money(credit: CreditWindow | PromoCredit) -> str:
+    used, limit = credit.used_dollars, credit.limit_dollars
+    if used is not None and limit is not None:
+        a, b = format_money([used, limit], "USD")
+        return f"{a} of {b}"
+    if credit.remaining_dollars is not None:
+        return f"{format_money([credit.remaining_dollars], 'USD')[0]} left"
+    return ""
+
+
 def render_usage(usage: UsageData, *, style: Style, width: int = 80, now: datetime | None = None) -> str:
-    """The readable view: one line per window, the limits, extra usage."""
+    """The readable view: one line per window, the limits grouped as the
+    server groups them, promotional credits, extra usage."""
     lines: list[str] = []
-    rows = [(window_label(key), window.utilization, window.resets_at) for key, window in usage.windows.items()]
+    rows: list[tuple[str, UsageWindow, str | None]] = [
+        (window_label(key, window.label), window, _window_severity(key, usage)) for key, window in usage.windows.items()
+    ]
     label_width = max((len(label) for label, _, _ in rows), default=0)
     bar_width = max(0, min(20, width - label_width - 30))
     if not rows:
-        lines.append("No usage windows reported yet.")
-    for label, percent, resets_at in rows:
-        meter = f"{style.level(percent, bar(percent, bar_width))} " if bar_width >= 5 else ""
-        lines.append(
-            f"{label:<{label_width}}  {meter}{style.level(percent, format_percent(percent)):>{5 + _extra(style)}}"
-            f"  {style.dim(describe_reset(resets_at, now))}"
-        )
+        lines.append("No usage windows reported.")
+    for label, window, severity in rows:
+        percent = window.utilization
+        meter = f"{style.severity(severity, bar(percent, bar_width))} " if bar_width >= 5 else ""
+        shown = style.severity(severity, f"{format_percent(percent):>4}")
+        details = describe_reset(window.resets_at, now)
+        if isinstance(window, CreditWindow) and _credit_money(window):
+            details = f"{_credit_money(window)}, {details}"
+        lines.append(f"{label:<{label_width}}  {meter}{shown}  {style.dim(details)}")
     if usage.limits:
         lines.append("")
         lines.append(style.bold("Limits"))
-        for limit in usage.limits:
-            marker = "▶" if limit.is_active else " "
-            binding = style.bold("  ← binding now") if limit.is_active else ""
-            severity = f" [{limit.severity}]" if limit.severity and limit.severity != "normal" else ""
-            lines.append(
-                f"{marker} {limit_label(limit)}: {style.level(limit.percent, format_percent(limit.percent))}"
-                f"{severity}, {describe_reset(limit.resets_at, now)}{binding}"
-            )
+        lines.extend(render_limits(usage.limits, style=style, now=now))
+    if usage.promo_credits:
+        lines.append("")
+        lines.append(style.bold("Promotional credits"))
+        lines.extend(render_promo(promo, now) for promo in usage.promo_credits)
     if usage.extra_usage is not None:
         lines.append("")
         lines.append(render_extra(usage.extra_usage))
     return "\n".join(lines)
 
 
-def _extra(style: Style) -> int:
-    # Colour codes take room in the string but not on screen.
-    return 9 if style.enabled else 0
+def grouped(limits: Iterable[Limit]) -> list[Limit]:
+    """The rows grouped by ``group``, groups in the order the server first
+    names them, rows in the server's order within each group."""
+    order: dict[str, int] = {}
+    rows = list(limits)
+    for limit in rows:
+        order.setdefault(limit_group(limit.kind, limit.group), len(order))
+    return sorted(rows, key=lambda limit: order[limit_group(limit.kind, limit.group)])
+
+
+def render_limits(limits: Iterable[Limit], *, style: Style, now: datetime | None = None) -> list[str]:
+    rows = grouped(limits)
+    labels = [limit_label(limit) for limit in rows]
+    label_width = max((len(label) for label in labels), default=0)
+    lines = []
+    for limit, label in zip(rows, labels, strict=True):
+        marker = "▶" if limit.is_active else " "
+        binding = style.bold("  ← binding now") if limit.is_active else ""
+        severity = f" [{limit.severity}]" if limit.severity and limit.severity != "normal" else ""
+        shown = style.severity(limit.severity, f"{format_percent(limit.percent):>4}")
+        lines.append(
+            f"{marker} {label:<{label_width}}  {shown}{severity}  {style.dim(describe_reset(limit.resets_at, now))}"
+            f"{binding}"
+        )
+    return lines
+
+
+def render_promo(promo: PromoCredit, now: datetime | None = None) -> str:
+    parts = []
+    if promo.utilization is not None:
+        parts.append(format_percent(promo.utilization))
+    money = _credit_money(promo)
+    if money:
+        parts.append(money)
+    if promo.resets_at is not None:
+        parts.append(describe_reset(promo.resets_at, now))
+    text = f"  {promo.label or promo.program_id}: {', '.join(parts) or 'no usage reported'}"
+    return f"{text} ({promo.terms_line})" if promo.terms_line else text
+
+
+#: Why extra usage is off, in Claude Code's words where it has them.
+DISABLED_REASONS = {
+    "out_of_credits": "you're out of usage credits",
+    "org_spend_cap_reached": "your organization's spend limit is reached",
+    "org_level_disabled_until": "the usage credit limit is reached",
+    "org_level_disabled": "turned off by your organization",
+    "org_service_level_disabled": "turned off by your organization",
+    "member_level_disabled": "turned off for your account",
+    "seat_tier_level_disabled": "not available for your plan",
+    "seat_tier_zero_credit_limit": "not available for your plan",
+    "overage_not_provisioned": "not set up for this account",
+}
 
 
 def render_extra(extra: ExtraUsage) -> str:
+    """``Extra usage: $271.40 of $500.00 spent (54%)``, ``Unlimited``, or
+    off with the reason the server gave."""
+    reached = " · you've hit your monthly spend limit" if extra.spend_limit_reached else ""
     if not extra.is_enabled:
-        return "Extra usage: off"
-    parts = []
-    if extra.used_credits is not None:
-        money = f"{extra.used_credits:g}"
-        if extra.monthly_limit is not None:
-            money += f" of {extra.monthly_limit:g}"
-        if extra.currency:
-            money += f" {extra.currency}"
-        parts.append(money)
-    if extra.utilization is not None:
-        parts.append(format_percent(extra.utilization))
-    return "Extra usage: on" + (f" ({', '.join(parts)})" if parts else "")
+        reason = extra.disabled_reason
+        if reason is None and extra.spend_limit_reached:
+            return "Extra usage: off, you've hit your monthly spend limit"
+        if reason is None:
+            return "Extra usage: off"
+        said = DISABLED_REASONS.get(reason) or reason.replace("_", " ")
+        return f"Extra usage: off ({said}){reached}"
+    currency = extra.currency_code
+    if extra.monthly_limit is None:
+        spent = ""
+        if extra.used_amount is not None:
+            spent = f", {format_money([extra.used_amount], currency, extra.exponent)[0]} spent"
+        return f"Extra usage: on, unlimited{spent}{reached}"
+    used, limit = extra.used_amount, extra.monthly_limit_amount
+    if used is None:
+        return f"Extra usage: on, limit {format_money([limit], currency, extra.exponent)[0]}{reached}"
+    used_text, limit_text = format_money([used, limit], currency, extra.exponent)
+    share = f" ({format_percent(extra.utilization)})" if extra.utilization is not None else ""
+    return f"Extra usage: on, {used_text} of {limit_text} spent{share}{reached}"

@@ -170,7 +170,7 @@ class Measure:
 
 def _windows(usage: UsageData) -> list[Measure]:
     return [
-        Measure(key, window_label(key), window.utilization, window.resets_at, "window")
+        Measure(key, window_label(key, window.label), window.utilization, window.resets_at, "window")
         for key, window in usage.windows.items()
     ]
 
@@ -204,7 +204,7 @@ def select(usage: UsageData, window: str) -> tuple[list[Measure], str | None]:
     if found is None:
         said = f"the API reports no {window!r} window now" if window in KNOWN_WINDOWS else f"unknown window {window!r}"
         raise ConfigurationError(f"{said}; available: {', '.join(available_names(usage))}")
-    return [Measure(window, window_label(window), found.utilization, found.resets_at, "window")], None
+    return [Measure(window, window_label(window, found.label), found.utilization, found.resets_at, "window")], None
 
 
 @attrs.frozen
@@ -225,7 +225,7 @@ class Verdict:
         return bool(self.over_items)
 
     def line(self) -> str:
-        limit = format_percent(self.maximum)
+        limit = f"{self.maximum:g}%"  # the threshold as the user wrote it
         over = self.over_items
         if not self.checked:
             text = f"no windows or limits reported: nothing is at or over {limit}"

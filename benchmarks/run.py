@@ -312,7 +312,7 @@ def namespace_problem() -> str | None:
     return None if done.returncode == 0 else "cannot make a private mount namespace (needs root)"
 
 
-def bench_keychain_cold_render(workdir: Path, env: dict[str, str], token: str, runs: int) -> None:
+def bench_keychain_cold_render(server: Server, workdir: Path, env: dict[str, str], token: str, runs: int) -> None:
     """A cold statusline render reading the Keychain through /usr/bin/security
     (a stand-in, in a private mount namespace) against one reading the file."""
     name = "statusline, cold cache, Keychain via /usr/bin/security <= 1.25x the file backend"
@@ -339,12 +339,15 @@ def bench_keychain_cold_render(workdir: Path, env: dict[str, str], token: str, r
         command = ["unshare", "-m", "--propagation", "private", "/bin/sh", "-c", f'{mount} && exec "$@"', "sh"]
         return timed([*command, CLI, "statusline", "--backend", backend], cold, STDIN)
 
+    server.reset()
     file_render, keychain_render = alternate(runs, lambda: render("file"), lambda: render("keychain"))
     ratio = keychain_render / file_render
+    # Every render, warm-up included, read its token and sent its request.
+    sent, expected = server.stats()["requests"], 2 * (runs + 1)
     report(
         name,
-        f"{keychain_render * 1000:.1f} ms vs {file_render * 1000:.1f} ms = {ratio:.2f}x",
-        ratio <= 1.25,
+        f"{keychain_render * 1000:.1f} ms vs {file_render * 1000:.1f} ms = {ratio:.2f}x ({sent} of {expected} sent)",
+        ratio <= 1.25 and sent == expected,
     )
 
 
@@ -383,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
             bench_import(env, args.runs)
             bench_get_usage(server, env, args.runs)
             bench_discovery(env)
-            bench_keychain_cold_render(workdir, env, token, args.runs)
+            bench_keychain_cold_render(server, workdir, env, token, args.runs)
         finally:
             server.close()
         bench_herd(workdir, env)

@@ -21,6 +21,7 @@ PATH: it may run as ``/usr/bin/security`` in a private mount namespace.
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -209,19 +210,28 @@ def overlay_command(stand_in: StandIn, command: list[str]) -> list[str]:
 
 
 def unshare_problem() -> str | None:
-    """Why a private mount namespace with an overlay cannot be made here, or None."""
+    """Why a private mount namespace with an overlay over a directory cannot
+    be made here (needs Linux, root, and overlayfs), or None."""
     if not sys.platform.startswith("linux"):
         return "private mount namespaces are a Linux feature"
-    try:
-        result = subprocess.run(
-            ["unshare", "-m", "--propagation", "private", "/bin/sh", "-c", "mount -t tmpfs none /mnt"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"unshare cannot run: {exc}"
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="stand-in-probe-") as probe:
+        for name in ("lower", "upper", "work"):
+            os.mkdir(os.path.join(probe, name))
+        lower, upper, work = (shlex.quote(os.path.join(probe, name)) for name in ("lower", "upper", "work"))
+        script = f"mount -t overlay overlay -o lowerdir={lower},upperdir={upper},workdir={work} {lower}"
+        try:
+            result = subprocess.run(
+                ["unshare", "-m", "--propagation", "private", "/bin/sh", "-c", script],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return f"unshare cannot run: {exc}"
     if result.returncode != 0:
-        return f"cannot make a private mount namespace (needs root or CAP_SYS_ADMIN): {result.stderr.strip()}"
+        why = result.stderr.strip()
+        return f"cannot overlay a directory in a private mount namespace (needs root and overlayfs): {why}"
     return None

@@ -24,9 +24,10 @@ from security_stand_in import StandIn, overlay_command, unshare_problem
 
 PLAIN = "Claude Code-credentials"
 
+NAMESPACE_PROBLEM = unshare_problem()
 pytestmark = pytest.mark.skipif(
-    unshare_problem() is not None,
-    reason=f"running as /usr/bin/security needs a private mount namespace: {unshare_problem()}",
+    NAMESPACE_PROBLEM is not None,
+    reason=f"running the stand-in as /usr/bin/security needs a private mount namespace: {NAMESPACE_PROBLEM}",
 )
 
 

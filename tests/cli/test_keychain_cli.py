@@ -213,20 +213,3 @@ def test_doctor_shows_the_details_on_success(api: HTTPServer, keychain: StandIn,
     assert report["credentials_details"]["service"] == PLAIN
     assert report["credentials_details"]["reader"].startswith("/usr/bin/security")
     assert report["credentials"]["backend"] == "keychain"
-
-
-def test_decomposed_config_dir_finds_the_nfc_profile(
-    api: HTTPServer, home: Path, token: str, body: dict[str, Any]
-) -> None:
-    """No namespace needed: the file backend, as on Linux."""
-    support.write_credentials(home / ".claude-jos\u00e9", support.credentials_blob(token))
-    support.write_credentials(home / ".claude", support.credentials_blob(support.make_token()))
-    support.serve(api, body)
-    env = {**os.environ, "CLAUDE_CONFIG_DIR": str(home / ".claude-jose\u0301")}
-    result = support.run_cli("show", "--json", env=env)
-    assert usage_of(result)["five_hour"]["utilization"] == 53.0
-    profiles = support.run_cli("--all-profiles", "--json", env=env)
-    assert profiles.returncode == 0, profiles.stderr
-    names = [entry["profile"] for entry in json.loads(profiles.stdout)["profiles"]]
-    # The variable's spelling and the directory found on disk are one profile.
-    assert names == [None, str(home / ".claude-jos\u00e9")]

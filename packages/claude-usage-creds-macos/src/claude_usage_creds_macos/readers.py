@@ -132,13 +132,12 @@ def _answer(code: int, stdout: bytes, stderr: bytes, what: str, program: str) ->
     if code == 0:
         if len(stdout) > MAX_ITEM_BYTES:
             raise InvalidCredentialsError(f"{what} is {len(stdout)} bytes, too large to be Claude Code's login")
-        try:
-            text = stdout.decode("ascii")
-        except UnicodeDecodeError:
+        if not stdout.isascii():
             # Claude Code escapes everything outside printable ASCII, so `-w`
-            # prints its JSON verbatim; anything else is not its item.
-            raise InvalidCredentialsError(f"{what} is not Claude Code's JSON (not ASCII text)") from None
-        text = text.strip()
+            # prints its JSON verbatim; anything else is not its item. (Checked,
+            # not caught: a decoding error would carry the bytes.)
+            raise InvalidCredentialsError(f"{what} is not Claude Code's JSON (not ASCII text)")
+        text = stdout.decode("ascii").strip()
         if not text:
             raise InvalidCredentialsError(f"{what} is empty; run `claude` and log in again")
         return text

@@ -71,7 +71,11 @@ def test_json_output_has_the_documented_keys(api: HTTPServer, logged_in: Path, b
     fetched_at = datetime.fromisoformat(document["fetched_at"])
     assert fetched_at.utcoffset() == timedelta(0)
     assert abs((datetime.now(timezone.utc) - fetched_at).total_seconds()) < 30
-    assert document["five_hour"] == {"utilization": 53.0, "resets_at": "2026-07-08T00:49:59.940321+00:00"}
+    assert document["five_hour"] == {
+        "utilization": 53.0,
+        "resets_at": "2026-07-08T00:49:59.940321+00:00",
+        "label": "Current session",
+    }
     assert set(document["windows"]) == {"five_hour", "seven_day"}
     assert [limit["kind"] for limit in document["limits"]] == ["session", "weekly_all", "weekly_scoped"]
     assert document["limits"][2]["model"] == "Fable"

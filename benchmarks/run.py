@@ -291,6 +291,66 @@ def bench_herd(workdir: Path, env: dict[str, str]) -> None:
         server.close()
 
 
+KEYCHAIN_STAND_IN = """#!/bin/sh
+# /usr/bin/security for the benchmark: a shell script, cheap to start as the
+# real (native) program is; answers find-generic-password like it.
+[ "$1 $2 $4 $5" = "find-generic-password -a -w -s" ] || exit 2
+[ "$6" = "Claude Code-credentials" ] || exit 44
+exec cat {item}
+"""
+
+
+def namespace_problem() -> str | None:
+    """Why /usr/bin/security cannot be overlaid here (needs Linux and root)."""
+    if not sys.platform.startswith("linux"):
+        return "needs Linux mount namespaces"
+    done = subprocess.run(
+        ["unshare", "-m", "--propagation", "private", "/bin/sh", "-c", "mount -t tmpfs none /mnt"],
+        capture_output=True,
+        check=False,
+    )
+    return None if done.returncode == 0 else "cannot make a private mount namespace (needs root)"
+
+
+def bench_keychain_cold_render(server: Server, workdir: Path, env: dict[str, str], token: str, runs: int) -> None:
+    """A cold statusline render reading the Keychain through /usr/bin/security
+    (a stand-in, in a private mount namespace) against one reading the file."""
+    name = "statusline, cold cache, Keychain via /usr/bin/security <= 1.25x the file backend"
+    problem = namespace_problem()
+    if problem is None and subprocess.run([PYTHON, "-c", "import claude_usage_creds_macos"], check=False).returncode:
+        problem = "claude-usage-creds-macos is not installed"
+    if problem is not None:
+        print(f"SKIP  {name}: {problem}", flush=True)
+        return
+    upper, work = workdir / "overlay-upper", workdir / "overlay-work"
+    upper.mkdir()
+    work.mkdir()
+    item = workdir / "keychain-item.json"
+    blob = {"claudeAiOauth": {"accessToken": token, "expiresAt": 4_102_444_800_000, "scopes": ["user:profile"]}}
+    item.write_text(json.dumps(blob))
+    program = upper / "security"
+    program.write_text(KEYCHAIN_STAND_IN.format(item=item))
+    program.chmod(0o755)
+    mount = f"mount -t overlay overlay -o lowerdir=/usr/bin,upperdir={upper},workdir={work} /usr/bin"
+    runs_made = iter(range(10**6))
+
+    def render(backend: str) -> float:
+        cold = {**env, "USER": "bench", "CLAUDE_USAGE_CACHE_DIR": str(workdir / f"cold-{next(runs_made)}")}
+        command = ["unshare", "-m", "--propagation", "private", "/bin/sh", "-c", f'{mount} && exec "$@"', "sh"]
+        return timed([*command, CLI, "statusline", "--backend", backend], cold, STDIN)
+
+    server.reset()
+    file_render, keychain_render = alternate(runs, lambda: render("file"), lambda: render("keychain"))
+    ratio = keychain_render / file_render
+    # Every render, warm-up included, read its token and sent its request.
+    sent, expected = server.stats()["requests"], 2 * (runs + 1)
+    report(
+        name,
+        f"{keychain_render * 1000:.1f} ms vs {file_render * 1000:.1f} ms = {ratio:.2f}x ({sent} of {expected} sent)",
+        ratio <= 1.25 and sent == expected,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=21, help="timed runs per command (default 21)")
@@ -326,6 +386,7 @@ def main(argv: list[str] | None = None) -> int:
             bench_import(env, args.runs)
             bench_get_usage(server, env, args.runs)
             bench_discovery(env)
+            bench_keychain_cold_render(server, workdir, env, token, args.runs)
         finally:
             server.close()
         bench_herd(workdir, env)

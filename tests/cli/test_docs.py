@@ -82,14 +82,21 @@ def test_every_environment_variable_read_is_documented() -> None:
     import re
 
     import claude_usage
+    import claude_usage_creds_linux
+    import claude_usage_creds_macos
     from claude_usage.cli._main import ENVIRONMENT
 
-    package = Path(claude_usage.__file__).parent
     read: set[str] = set()
-    for path in package.rglob("*.py"):
+    packages = (claude_usage, claude_usage_creds_linux, claude_usage_creds_macos)
+    for path in (p for package in packages for p in Path(str(package.__file__)).parent.rglob("*.py")):
         # Variable names appear in the code as string literals.
         read |= set(re.findall(r"[\"'](CLAUDE_[A-Z_]*[A-Z])[\"']", path.read_text("utf-8")))
-    assert {"CLAUDE_CONFIG_DIR", "CLAUDE_USAGE_BASE_URL", "CLAUDE_CODE_OAUTH_TOKEN"} <= read
+    assert {
+        "CLAUDE_CONFIG_DIR",
+        "CLAUDE_USAGE_BASE_URL",
+        "CLAUDE_CODE_OAUTH_TOKEN",
+        "CLAUDE_USAGE_KEYCHAIN_READER",
+    } <= read
     listed = {name for names, _ in ENVIRONMENT for name in names.split(", ")}
     assert sorted(read - listed) == []
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -88,3 +89,22 @@ def test_default_profile_is_read_even_when_claude_config_dir_is_set(
         entry["profile"]: entry["usage"]["five_hour"]["utilization"] for entry in json.loads(result.stdout)["profiles"]
     }
     assert seen == {None: 1.0, str(tmp_path / "work"): 2.0}
+
+
+def test_decomposed_config_dir_finds_the_nfc_profile(
+    api: HTTPServer, home: Path, token: str, body: dict[str, Any]
+) -> None:
+    """Claude Code NFC-normalises the directory string: the file backend and
+    --all-profiles do too."""
+    support.write_credentials(home / ".claude-jos\u00e9", support.credentials_blob(token))
+    support.write_credentials(home / ".claude", support.credentials_blob(support.make_token()))
+    support.serve(api, body)
+    env = {**os.environ, "CLAUDE_CONFIG_DIR": str(home / ".claude-jose\u0301")}
+    result = support.run_cli("show", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["five_hour"]["utilization"] == 53.0
+    profiles = support.run_cli("--all-profiles", "--json", env=env)
+    assert profiles.returncode == 0, profiles.stderr
+    names = [entry["profile"] for entry in json.loads(profiles.stdout)["profiles"]]
+    # The variable's spelling and the directory found on disk are one profile.
+    assert names == [None, str(home / ".claude-jos\u00e9")]

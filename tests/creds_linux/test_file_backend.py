@@ -156,14 +156,47 @@ def test_empty_variable_counts_as_unset(home: Path, token: str, monkeypatch: pyt
     assert holds(read(), token)
 
 
-def test_empty_securestorage_falls_back_to_config_dir(
-    tmp_path: Path, token: str, monkeypatch: pytest.MonkeyPatch
+def test_empty_securestorage_means_the_default_file_whatever_claude_config_dir_says(
+    home: Path, tmp_path: Path, token: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Claude Code 2.1.332: CLAUDE_SECURESTORAGE_CONFIG_DIR wins whenever it
+    is defined; empty, it means the default location."""
     profile = tmp_path / "profile"
-    support.write_credentials(profile, blob_json(token))
+    support.write_credentials(profile, blob_json(support.make_token()))
+    support.write_credentials(default_dir(home), blob_json(token))
     monkeypatch.setenv("CLAUDE_SECURESTORAGE_CONFIG_DIR", "")
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(profile))
+    assert FileBackend().path() == default_dir(home) / ".credentials.json"
     assert holds(read(), token)
+
+
+@pytest.mark.parametrize("variable", ["CLAUDE_CONFIG_DIR", "CLAUDE_SECURESTORAGE_CONFIG_DIR"])
+def test_decomposed_directory_finds_the_nfc_directory(
+    tmp_path: Path, token: str, monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    """Claude Code NFC-normalises the directory string, for the file path too."""
+    composed, decomposed = tmp_path / "jos\u00e9", str(tmp_path / "jose\u0301")
+    support.write_credentials(composed, blob_json(token))
+    assert not Path(decomposed).exists()
+    monkeypatch.setenv(variable, decomposed)
+    assert FileBackend().path() == composed / ".credentials.json"
+    assert holds(read(), token)
+    assert holds(read(FileBackend(config_dir=decomposed)), token)
+
+
+def test_missing_file_on_windows_says_credential_manager_may_hold_it(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(CredentialsNotFoundError) as caught:
+        read()
+    assert "Credential Manager" not in str(caught.value)
+    monkeypatch.setattr(sys, "platform", "win32")
+    with pytest.raises(CredentialsNotFoundError) as caught:
+        read()
+    message = str(caught.value)
+    assert ".credentials.json" in message
+    assert "Windows Credential Manager" in message
+    assert "\n" not in message
 
 
 def test_securestorage_dir_wins_over_config_dir(tmp_path: Path, token: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -101,6 +101,8 @@ def test_meta_package_pulls_core_and_the_platform_backends() -> None:
     assert marker.evaluate({"sys_platform": "darwin"})
     assert not marker.evaluate({"sys_platform": "linux"})
     assert not marker.evaluate({"sys_platform": "win32"})
+    # With what opens a login Claude Code sealed into an overflow item.
+    assert requirements["claude-usage-creds-macos"].extras == {"sealed"}
 
 
 def test_backends_depend_on_core() -> None:

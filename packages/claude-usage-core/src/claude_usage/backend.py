@@ -72,6 +72,11 @@ class CredentialBackend(abc.ABC):
         doc = (type(self).__doc__ or "").strip()
         return doc.splitlines()[0] if doc else type(self).__name__
 
+    def details(self) -> dict[str, str]:
+        """Labelled facts for ``claude-usage doctor`` about how this backend
+        reads (which program, which item): never the secret. None by default."""
+        return {}
+
     def __repr__(self) -> str:
         profile = "" if self.config_dir is None else f" config_dir={self.config_dir!r}"
         return f"<{type(self).__name__} {self.name or '?'}{profile}>"

@@ -19,6 +19,13 @@ ends.
   refreshes), or for an hour at most; five minutes for a bare token such as
   ``CLAUDE_CODE_OAUTH_TOKEN``, whose change cannot be seen. Network and server failures back off
   from 10 s to 5 min.
+* A credential store that cannot be read (locked, access denied, no answer
+  in time, nothing there) is not asked again for a minute, doubling to 15
+  minutes, so that renders do not put one Keychain dialog after another in
+  front of the user. A change of the profile's credentials file lifts it, and
+  ``max_age=0`` (``show --max-age 0``) asks once anyway. A store is read
+  while the refresh lock is held only through backends whose reads are
+  bounded (the Keychain reader's own 2 s timeout).
 
 Every decision (served from the cache and how old, request sent, no request
 and why and until when) is logged at DEBUG on the ``claude_usage.cache``
@@ -39,7 +46,7 @@ import time
 
 from claude_usage._defaults import ENV_BACKEND, ENV_OAUTH_TOKEN, default_base_url
 from claude_usage._paths import cache_dir
-from claude_usage.profiles import storage_dir
+from claude_usage.profiles import credentials_file, storage_dir
 
 # Not typing.TYPE_CHECKING: typing and pathlib stay off the render path.
 TYPE_CHECKING = False
@@ -74,6 +81,7 @@ RATE_LIMIT_BACKOFF = (300.0, 3600.0)
 FAILURE_BACKOFF = (10.0, 300.0)
 AUTH_BLOCK_SECONDS = 3600.0
 BARE_TOKEN_BLOCK_SECONDS = 300.0
+CREDENTIALS_BACKOFF = (60.0, 900.0)
 #: The longest back-off this library sets (Retry-After is capped at an hour too).
 MAX_BACKOFF = 3600.0
 #: Clock differences smaller than this are ignored; larger backward jumps
@@ -162,7 +170,16 @@ def _number(value: Any) -> float | None:
 class CacheEntry:
     """One cache file: the last good body and the back-off state."""
 
-    __slots__ = ("backoff_set_at", "backoff_until", "blocked_stamp", "body", "error", "failures", "fetched_at")
+    __slots__ = (
+        "backoff_set_at",
+        "backoff_until",
+        "blocked_stamp",
+        "body",
+        "error",
+        "failures",
+        "fetched_at",
+        "store_stamp",
+    )
 
     def __init__(
         self,
@@ -174,6 +191,7 @@ class CacheEntry:
         error: dict[str, Any] | None = None,
         failures: int = 0,
         blocked_stamp: str | None = None,
+        store_stamp: str | None = None,
     ) -> None:
         self.body = body
         self.fetched_at = fetched_at
@@ -182,6 +200,8 @@ class CacheEntry:
         self.error = error
         self.failures = failures
         self.blocked_stamp = blocked_stamp
+        #: Set with a credential back-off: the credentials file as it was then.
+        self.store_stamp = store_stamp
 
     @classmethod
     def from_json(cls, document: Any) -> CacheEntry | None:
@@ -192,6 +212,7 @@ class CacheEntry:
         error = document.get("error")
         failures = document.get("failures")
         stamp = document.get("blocked_stamp")
+        store = document.get("store_stamp")
         return cls(
             body if isinstance(body, dict) else None,
             _number(document.get("fetched_at")),
@@ -200,6 +221,7 @@ class CacheEntry:
             error=error if isinstance(error, dict) else None,
             failures=failures if isinstance(failures, int) and not isinstance(failures, bool) else 0,
             blocked_stamp=stamp if isinstance(stamp, str) else None,
+            store_stamp=store if isinstance(store, str) else None,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -212,6 +234,7 @@ class CacheEntry:
             "error": self.error,
             "failures": self.failures,
             "blocked_stamp": self.blocked_stamp,
+            "store_stamp": self.store_stamp,
         }
 
     def age(self, now: float) -> float | None:
@@ -409,7 +432,8 @@ class UsageCache:
         active = client if client is not None else UsageClient()
         try:
             path = self._file_for(cache_key(backend, config_dir=config_dir, base_url=active.config.base_url))
-            served = self._from_entry(read_entry(path), max_age, retry_now)
+            store = _store_file(backend, config_dir)
+            served = self._from_entry(read_entry(path), max_age, store, retry_now)
             if served is not None:
                 return served
             timeout = self.lock_timeout if lock_timeout is None else lock_timeout
@@ -421,7 +445,7 @@ class UsageCache:
                 lock, locked = None, False  # a read-only cache: fetch without sharing
             try:
                 entry = read_entry(path)
-                served = self._from_entry(entry, max_age, retry_now)
+                served = self._from_entry(entry, max_age, store, retry_now)
                 if served is not None:
                     return served
                 if lock is not None and not locked:
@@ -435,7 +459,7 @@ class UsageCache:
                             error=NetworkTimeoutError("another process is refreshing the usage cache"),
                         )
                     raise NetworkTimeoutError("another claude-usage process is refreshing the cache; try again shortly")
-                return self._refresh(path, entry, backend, config_dir, active, max_age, retry_now)
+                return self._refresh(path, entry, backend, config_dir, active, store, max_age, retry_now)
             finally:
                 if lock is not None and locked:
                     lock.release()
@@ -443,7 +467,9 @@ class UsageCache:
             if own_client:
                 active.close()
 
-    def _from_entry(self, entry: CacheEntry | None, max_age: float, retry_now: bool = False) -> CachedUsage | None:
+    def _from_entry(
+        self, entry: CacheEntry | None, max_age: float, store: str, retry_now: bool = False
+    ) -> CachedUsage | None:
         """Serve from the entry when it is fresh, or when a back-off forbids
         asking (stale, or raising the stored error when there is no body)."""
         if entry is None:
@@ -456,6 +482,12 @@ class UsageCache:
         if remaining <= 0 or entry.blocked_stamp is not None:
             # A 401/403 block depends on the credentials: _refresh reads
             # them and decides without sending anything.
+            return None
+        if entry.store_stamp is not None and not _credentials_backoff_holds(entry, max_age, store):
+            _log(
+                "the credential back-off is lifted: %s",
+                "fresh data was asked for" if max_age <= 0 else "the credentials file changed",
+            )
             return None
         if retry_now and _bypassable(entry):
             return None  # _refresh says so and sends
@@ -480,6 +512,7 @@ class UsageCache:
         backend: CredentialBackend | str | None,
         config_dir: str | None,
         client: UsageClient,
+        store: str,
         max_age: float = DEFAULT_MAX_AGE,
         retry_now: bool = False,
     ) -> CachedUsage:
@@ -488,6 +521,8 @@ class UsageCache:
             ApiError,
             AuthenticationError,
             ClaudeUsageError,
+            CredentialsNotFoundError,
+            CredentialsUnavailableError,
             NetworkError,
             PermissionDeniedError,
             RateLimitError,
@@ -495,7 +530,10 @@ class UsageCache:
         )
 
         previous = entry or CacheEntry()
-        chosen, credentials = select_and_load(backend, config_dir=config_dir)
+        try:
+            chosen, credentials = select_and_load(backend, config_dir=config_dir)
+        except (CredentialsNotFoundError, CredentialsUnavailableError) as exc:
+            return _credentials_failed(path, previous, exc, store)
         stamp = _credentials_stamp(chosen, credentials)
         # A token from CLAUDE_CODE_OAUTH_TOKEN carries only what the
         # environment says of it: a new token there cannot be told apart.
@@ -586,6 +624,60 @@ class UsageCache:
         raise failure
 
 
+def _store_file(backend: CredentialBackend | str | None, config_dir: str | None) -> str:
+    """The credentials file of the profile a request would use: its changes
+    (a new login) lift a credential back-off."""
+    if config_dir is None and backend is not None and not isinstance(backend, str):
+        config_dir = backend.config_dir
+    return credentials_file(config_dir)
+
+
+def _file_stamp(path: str) -> str:
+    """What the file looks like now (never its content)."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return "missing"
+    except OSError as exc:
+        return f"error {exc.errno}"
+    return f"{info.st_mtime_ns}:{info.st_size}:{info.st_ino}"
+
+
+def _credentials_backoff_holds(entry: CacheEntry, max_age: float, store: str) -> bool:
+    """A credential back-off stands until it ends, unless fresh data is
+    demanded (``max_age=0`` asks once) or the credentials file changed."""
+    return max_age > 0 and _file_stamp(store) == entry.store_stamp
+
+
+def _credentials_failed(path: str, previous: CacheEntry, failure: ClaudeUsageError, store: str) -> CachedUsage:
+    """Remember that the store could not be read, then serve the last good
+    value (stale) or raise: the next renders do not ask the store again."""
+    now = time.time()
+    failures = previous.failures + 1 if previous.store_stamp is not None else 1
+    wait = _backoff(CREDENTIALS_BACKOFF, failures)
+    _log(
+        "credentials could not be read (%s): the store is not asked again until %s (%s)",
+        type(failure).__name__,
+        _clock(now + wait),
+        _span(wait),
+    )
+    write_entry(
+        path,
+        CacheEntry(
+            previous.body,
+            previous.fetched_at,
+            backoff_until=now + wait,
+            backoff_set_at=now,
+            error=_error_document(failure),
+            failures=failures,
+            store_stamp=_file_stamp(store),
+        ),
+    )
+    if previous.body is not None and previous.fetched_at is not None:
+        return CachedUsage(previous.body, previous.fetched_at, stale=True, error=failure)
+    raise failure
+
+
 def _kind(entry: CacheEntry) -> str | None:
     return entry.error.get("type") if entry.error else None
 
@@ -606,6 +698,8 @@ def _describe(entry: CacheEntry) -> str:
     """``a 429 (the server's rate limit)``: the failure a back-off follows."""
     kind = _kind(entry)
     status = entry.error.get("status") if entry.error else None
+    if entry.store_stamp is not None:
+        return f"a credential store that could not be read ({kind or 'unknown failure'})"
     if kind == "ServerError" and isinstance(status, int):
         return f"a server error (HTTP {status})"
     if kind in _FAILURES:
@@ -616,6 +710,10 @@ def _describe(entry: CacheEntry) -> str:
 def _error_document(error: ClaudeUsageError) -> dict[str, Any]:
     return {
         "type": type(error).__name__,
+        "module": type(error).__module__,
+        "core_type": next(
+            (cls.__name__ for cls in type(error).__mro__ if cls.__module__ == "claude_usage.errors"), None
+        ),
         "message": str(error),
         "status": getattr(error, "status", None),
     }
@@ -643,4 +741,29 @@ def _rebuild_error(document: dict[str, Any] | None, remaining: float) -> ClaudeU
         return cls(held, status=code)
     if isinstance(cls, type) and issubclass(cls, (errors.NetworkError, errors.ResponseFormatError)):
         return cls(held)
+    credentials = _credentials_error_class(document)
+    if credentials is not None:
+        return credentials(f"{text} (not asked again for another {wait})")
     return errors.NetworkError(held)
+
+
+def _credentials_error_class(document: dict[str, Any] | None) -> type[ClaudeUsageError] | None:
+    """The class of a recorded credential failure: the backend's own
+    (``KeychainLockedError``) when one of our packages defines it, else the
+    core class it derives from; None for anything else."""
+    from claude_usage import errors
+
+    if not document:
+        return None
+    name, module, core = document.get("type"), document.get("module"), document.get("core_type")
+    if isinstance(name, str) and isinstance(module, str) and module.split(".")[0].startswith("claude_usage"):
+        import importlib
+
+        try:
+            found = getattr(importlib.import_module(module), name, None)
+        except ImportError:
+            found = None
+        if isinstance(found, type) and issubclass(found, errors.CredentialsError):
+            return found
+    fallback = getattr(errors, core, None) if isinstance(core, str) else None
+    return fallback if isinstance(fallback, type) and issubclass(fallback, errors.CredentialsError) else None

@@ -21,6 +21,7 @@ __all__ = [
     "ConfigurationError",
     "CredentialsError",
     "CredentialsNotFoundError",
+    "CredentialsUnavailableError",
     "InsufficientScopeError",
     "InvalidCredentialsError",
     "LoginEndedError",
@@ -68,6 +69,20 @@ class InvalidCredentialsError(CredentialsError, ValueError):
 
     The message never echoes the store's content: it may hold the token.
     """
+
+
+class CredentialsUnavailableError(CredentialsError):
+    """The credentials store is there but could not be read just now: it is
+    locked, access was refused, or it did not answer in time.
+
+    Asking again at once would not help (and may put another dialog in front
+    of the user), so the shared cache backs off after one of these. ``advice``
+    holds the lines of what to do about it, as ``doctor`` shows them.
+    """
+
+    def __init__(self, message: str, *, advice: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.advice = advice
 
 
 class TokenExpiredError(CredentialsError):

@@ -79,10 +79,7 @@ def _read_file(path: Path) -> bytes:
                 # as truncated JSON, and is read once more.
                 data = handle.read(info.st_size + 1)
     except (FileNotFoundError, NotADirectoryError):
-        error = CredentialsNotFoundError(
-            f"no credentials file at {path}; run `claude` and log in "
-            "(or pick another profile with CLAUDE_CONFIG_DIR / --config-dir)"
-        )
+        error = CredentialsNotFoundError(_missing_message(path, sys.platform))
     except IsADirectoryError:
         error = InvalidCredentialsError(f"{path} is a directory, not a credentials file")
     except PermissionError:
@@ -94,6 +91,21 @@ def _read_file(path: Path) -> bytes:
     if len(data) > MAX_FILE_BYTES:
         raise InvalidCredentialsError(f"{path} grew past {MAX_FILE_BYTES} bytes while being read")
     return data
+
+
+def _missing_message(path: Path, platform: str) -> str:
+    """What to say when the file is not there; on Windows, Claude Code may
+    have moved the login into Credential Manager and deleted the file."""
+    message = (
+        f"no credentials file at {path}; run `claude` and log in "
+        "(or pick another profile with CLAUDE_CONFIG_DIR / --config-dir)"
+    )
+    if platform == "win32":
+        message += (
+            "; on Windows, Claude Code may have moved the login into Windows Credential Manager and "
+            "deleted this file, which claude-usage cannot read"
+        )
+    return message
 
 
 def _warn_if_exposed(path: Path, info: os.stat_result) -> None:

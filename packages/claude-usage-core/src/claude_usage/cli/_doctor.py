@@ -33,6 +33,7 @@ from claude_usage.errors import (
     ClaudeUsageError,
     ConfigurationError,
     CredentialsNotFoundError,
+    CredentialsUnavailableError,
     InsufficientScopeError,
     InvalidCredentialsError,
     LoginEndedError,
@@ -79,6 +80,11 @@ def _error_document(error: ClaudeUsageError) -> dict[str, Any]:
 
 def advice_for(error: ClaudeUsageError, statuses: Sequence[BackendStatus] = ()) -> list[str]:
     """What to do about ``error``: one or more lines."""
+    own = getattr(error, "advice", None)
+    if isinstance(own, tuple) and own and all(isinstance(line, str) for line in own):
+        # A backend knows best what fits its store's failure (a locked
+        # Keychain, a dialog waiting, an SSH session).
+        return list(own)
     if isinstance(error, TokenExpiredError):
         return [
             "The stored token has expired. Run `claude` once: Claude Code renews it "
@@ -118,6 +124,12 @@ def advice_for(error: ClaudeUsageError, statuses: Sequence[BackendStatus] = ()) 
         ]
     if isinstance(error, InvalidCredentialsError):
         return ["The stored credentials cannot be read. Run `claude` and log in again so it rewrites them."]
+    if isinstance(error, CredentialsUnavailableError):
+        return [
+            "The credential store could not be read just now (locked, refused or not answering). claude-usage "
+            "does not ask it again until its back-off ends or the credentials file changes; "
+            "`claude-usage show --max-age 0` asks at once.",
+        ]
     if isinstance(error, ConfigurationError):
         return [
             "Fix the value named above (an option, or CLAUDE_USAGE_BASE_URL / CLAUDE_USAGE_TIMEOUT / "
@@ -320,6 +332,9 @@ def _credentials(report: Report, args: argparse.Namespace, statuses: Sequence[Ba
     try:
         backend, credentials = select_and_load(args.backend, config_dir=args.config_dir)
     except ClaudeUsageError as error:
+        tried = _first_tried(args, statuses)
+        if tried is not None:
+            report.document["credentials_details"] = _details(report, tried)
         report.item("problem", one_line(str(error)))
         report.document["credentials"] = None
         report.document["credentials_error"] = _error_document(error)
@@ -342,6 +357,7 @@ def _credentials(report: Report, args: argparse.Namespace, statuses: Sequence[Ba
     del credentials  # metadata copied; the token goes no further
     report.item("backend", name)
     report.item("source", document["source"])
+    report.document["credentials_details"] = _details(report, backend)
     report.item("subscription", document["subscription_type"] or "unknown")
     report.item("rate-limit tier", document["rate_limit_tier"] or "unknown")
     scopes = document["scopes"]
@@ -363,6 +379,27 @@ def _credentials(report: Report, args: argparse.Namespace, statuses: Sequence[Ba
     report.document["credentials"] = document
     report.document["credentials_error"] = None
     return True
+
+
+def _first_tried(args: argparse.Namespace, statuses: Sequence[BackendStatus]) -> CredentialBackend | None:
+    """The backend a failed read started with (an explicit choice, or the
+    highest priority one)."""
+    from claude_usage import _registry
+
+    chosen = _registry.would_choose(statuses, _registry.explicit_choice(args.backend))
+    return next((s.backend for s in statuses if s.name == chosen and s.backend is not None), None)
+
+
+def _details(report: Report, backend: CredentialBackend) -> dict[str, str]:
+    """The backend's own facts (the Keychain's reader, service and account)."""
+    try:
+        found = backend.details()
+    except Exception:
+        return {}
+    details = {str(label): str(value) for label, value in found.items()}
+    for label, value in details.items():
+        report.item(label, value)
+    return details
 
 
 def _describe(backend: CredentialBackend) -> str:

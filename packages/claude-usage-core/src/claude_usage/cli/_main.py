@@ -71,6 +71,7 @@ ENVIRONMENT: tuple[tuple[str, str], ...] = (
     ("CLAUDE_CODE_SUBSCRIPTION_TYPE", "that token's subscription type, as Claude Code reads it"),
     ("CLAUDE_CODE_RATE_LIMIT_TIER", "that token's rate-limit tier, as Claude Code reads it"),
     ("CLAUDE_CODE_CUSTOM_OAUTH_URL", "a FedStart origin Claude Code logs in to: the API origin and store names"),
+    ("CLAUDE_USAGE_KEYCHAIN_READER", "how the keychain backend reads: security (the default on a Mac) or keyring"),
     ("CLAUDE_USAGE_BASE_URL", "API base URL (https, or http to a loopback host)"),
     ("CLAUDE_USAGE_TIMEOUT", "request timeout in seconds (default 10)"),
     ("CLAUDE_USAGE_USER_AGENT", "User-Agent header (default claude-code/<version> ...)"),

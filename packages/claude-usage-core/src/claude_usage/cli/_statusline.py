@@ -239,6 +239,13 @@ def _short_reason(error: BaseException) -> str:
         "NetworkError": "offline",
         "ServerError": "API error",
         "ConfigurationError": "bad configuration",
+        "KeychainLockedError": "Keychain locked",
+        "KeychainInteractionNotAllowedError": "Keychain locked (no GUI session)",
+        "KeychainAccessDeniedError": "Keychain access denied",
+        "KeychainTimeoutError": "Keychain did not answer",
+        "KeychainError": "Keychain error",
+        "SealedLoginError": "sealed login: install claude-usage-creds-macos[sealed]",
+        "CredentialsUnavailableError": "credentials unavailable",
     }
     if name == "RateLimitError":
         wait = getattr(error, "retry_after", None)

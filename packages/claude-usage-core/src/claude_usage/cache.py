@@ -14,11 +14,12 @@ ends.
 * When the endpoint limits requests (429, an edge's 403, or a 2xx carrying
   a ``rate_limit_error``) the back-off the server asked for (or, when it gave
   none, 5 min as Claude Code waits, doubling up to an hour on repeats) is
-  stored and the last good value is served, marked stale, until it ends. On 401/403 no request is sent again until the credentials
-  change (their stored metadata: Claude Code rewrites it when it logs in or
-  refreshes), or for an hour at most; five minutes for a bare token such as
-  ``CLAUDE_CODE_OAUTH_TOKEN``, whose change cannot be seen. Network and server failures back off
-  from 10 s to 5 min.
+  stored and the last good value is served, marked stale, until it ends.
+  On 401/403 no request is sent again until the credentials change (their
+  stored metadata: Claude Code rewrites it when it logs in or refreshes), or
+  for an hour at most; five minutes for a bare token such as
+  ``CLAUDE_CODE_OAUTH_TOKEN``, whose change cannot be seen. Network and
+  server failures back off from 10 s to 5 min.
 * A credential store that cannot be read (locked, access denied, no answer
   in time, nothing there) is not asked again for a minute, doubling to 15
   minutes, so that renders do not put one Keychain dialog after another in

@@ -237,3 +237,22 @@ def test_an_unapproved_custom_oauth_url_is_a_usage_error(
     monkeypatch.delenv("CLAUDE_USAGE_BASE_URL", raising=False)
     monkeypatch.setenv("CLAUDE_CODE_CUSTOM_OAUTH_URL", "https://claude.example.com")
     assert "CLAUDE_CODE_CUSTOM_OAUTH_URL is not an approved endpoint" in failure(2, token)
+
+
+def test_limits_are_grouped_in_the_order_the_server_first_names_each_group(api: HTTPServer, logged_in: Path) -> None:
+    rows = [
+        {"kind": "weekly_all", "group": "weekly", "percent": 41, "severity": "normal", "resets_at": None},
+        {"kind": "session", "group": "session", "percent": 23, "severity": "normal", "resets_at": None},
+        {
+            "kind": "weekly_scoped",
+            "group": "weekly",
+            "percent": 6,
+            "severity": "normal",
+            "resets_at": None,
+            "scope": {"model": {"display_name": "Opus"}},
+        },
+    ]
+    support.serve(api, {"limits": rows})
+    out = shown()
+    titles = [line[2:].split("  ")[0] for line in out.splitlines() if line[:2] in ("  ", "▶ ") and "%" in line]
+    assert titles == ["Current week (all models)", "Current week (Opus)", "Current session"]

@@ -6,6 +6,7 @@ dropped or typed, never another exception."""
 from __future__ import annotations
 
 import logging
+import math
 from decimal import Decimal
 from typing import Any
 
@@ -295,3 +296,36 @@ def test_any_money_shape_parses_or_is_dropped(extra_usage: Any, credit: Any, pro
         assert isinstance(promo.program_id, str)
         for dollars in (promo.limit_dollars, promo.used_dollars, promo.remaining_dollars):
             assert dollars is None or (isinstance(dollars, Decimal) and dollars >= 0)
+
+
+def test_dollars_are_exact_decimals_not_binary_floats() -> None:
+    usage = parse_usage(
+        {"wattle_ember": {"utilization": 1, "resets_at": None, "used_dollars": 12.34, "limit_dollars": 0.1}}
+    )
+    ember = usage.windows["wattle_ember"]
+    assert isinstance(ember, CreditWindow)
+    assert (ember.used_dollars, ember.limit_dollars) == (Decimal("12.34"), Decimal("0.1"))
+
+
+def test_a_gateways_extra_usage_without_is_enabled_is_on() -> None:
+    """Claude Code's gateway reader has no is_enabled: money being counted
+    means extra usage is on."""
+    usage = parse_usage(support.load_body("client_gateway_spend.json"))
+    assert usage.extra_usage is not None and usage.extra_usage.is_enabled is True
+    assert parse_usage({"extra_usage": {"utilization": None}}).extra_usage == ExtraUsage(is_enabled=False)
+
+
+@pytest.mark.parametrize("minor", [float("nan"), float("inf"), 1e30, 1e300])
+def test_amounts_of_a_model_built_by_hand_never_raise(minor: float) -> None:
+    money = ExtraUsage(is_enabled=True, used_credits=minor, monthly_limit=minor)
+    if math.isfinite(minor):
+        whole, cents = divmod(int(minor), 100)
+        assert str(money.used_amount) == f"{whole}.{cents:02d}"
+    else:
+        assert money.used_amount is None and money.monthly_limit_amount is None
+
+
+def test_experiments_are_never_windows() -> None:
+    shaped = {"utilization": 5, "resets_at": "2026-12-01T00:00:00Z"}
+    body = {"five_hour": shaped, "cedar_ember": shaped, "juniper_tide": shaped, "starry_waterfall": shaped}
+    assert set(parse_usage(body).windows) == {"five_hour"}

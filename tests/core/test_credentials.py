@@ -224,7 +224,7 @@ def test_wrong_typed_expires_at_is_ignored(token: str, raw: str) -> None:
     assert credentials.expires_at is None
 
 
-@pytest.mark.parametrize("scopes", [5, True, {"user:profile": True}, [1, 2], ["user:profile", None], [["a"]]])
+@pytest.mark.parametrize("scopes", [5, True, {"user:profile": True}])
 def test_wrong_typed_scopes_are_ignored(token: str, scopes: Any) -> None:
     credentials = parse(encode({"claudeAiOauth": {"accessToken": token, "scopes": scopes}}))
     assert credentials.scopes is None
@@ -619,3 +619,21 @@ def test_empty_store_says_it_is_empty(data: str | bytes) -> None:
     assert isinstance(error, InvalidCredentialsError)
     assert "empty" in str(error)
     assert_clean_error(error)
+
+
+@pytest.mark.parametrize(
+    ("scopes", "expected"),
+    [
+        ([1, 2], ()),
+        (["user:inference", 7], ("user:inference",)),
+        (["user:profile", None], ("user:profile",)),
+        ([["a"]], ()),
+    ],
+)
+def test_a_scope_list_with_non_strings_is_still_a_known_list(
+    token: str, scopes: list[Any], expected: tuple[str, ...]
+) -> None:
+    """Known scopes without user:profile are never sent: a list whose entries
+    are not strings must not pass for "scopes unknown"."""
+    credentials = parse(encode({"claudeAiOauth": {"accessToken": token, "scopes": scopes}}))
+    assert credentials.scopes == expected

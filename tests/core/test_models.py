@@ -243,14 +243,33 @@ def test_null_resets_at() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["tomorrow", "", "2026-13-01T00:00:00+00:00", "2026-07-08T00:49:59+25:00", "0001-01-01T00:00:00+01:00"]
+    "text", ["tomorrow", "", "2026-13-01T00:00:00+00:00", "2026-07-08T00:49:59+25:00", "0001-01-01T00:00:00+01:00", 5]
 )
-def test_bad_timestamp_drops_the_window_only(text: str, caplog: pytest.LogCaptureFixture) -> None:
+def test_an_unreadable_reset_time_is_dropped_not_the_usage(text: Any, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, "claude_usage")
-    usage = parse_usage({"five_hour": window(5.0, text), "seven_day": window(7.0)})
-    assert usage.five_hour is None
-    assert set(usage.windows) == {"seven_day"}
-    assert "skipping five_hour" in caplog.text
+    usage = parse_usage({"five_hour": window(5.0, text), "limits": [limit(resets_at=text)]})
+    assert usage.five_hour == UsageWindow(5.0, None, label="Current session")
+    assert usage.limits[0].resets_at is None and usage.limits[0].percent == 10.0
+    assert "ignoring resets_at" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-11-25T10:00:00+0000", "2026-11-25T10:00:00+00:00"),
+        ("2026-11-25 10:00:00.5+00:00", "2026-11-25 10:00:00.500000+00:00"),
+        ("2026-11-25T10:00:00.123456789-0130", "2026-11-25T10:00:00.123456-01:30"),
+        ("2026-11-25T10:00:00.940321+00:00", "2026-11-25T10:00:00.940321+00:00"),
+        ("2026-11-25T10:00:00", "2026-11-25T10:00:00"),
+    ],
+)
+def test_timestamps_are_brought_to_the_shapes_python_3_10_reads(text: str, expected: str) -> None:
+    """3.10's fromisoformat takes 3 or 6 fraction digits and a colon in the
+    offset only; the conversion makes every shape the API sent one of those."""
+    from claude_usage._convert import _three_ten
+
+    assert _three_ten(text) == expected
+    assert datetime.fromisoformat(expected) == datetime.fromisoformat(text)
 
 
 # -- values ---------------------------------------------------------------------
@@ -459,7 +478,7 @@ def test_limit_with_wrong_percent_is_skipped(bad: Any) -> None:
     assert usage.five_hour is not None
 
 
-@pytest.mark.parametrize("fields", [{"kind": 5}, {"resets_at": 1738425600}, {"resets_at": "soon"}], ids=repr)
+@pytest.mark.parametrize("fields", [{"kind": 5}, {"kind": None}, {"percent": "5"}], ids=repr)
 def test_limit_with_wrong_field_types_is_skipped(fields: dict[str, Any]) -> None:
     usage = parse_usage({"five_hour": window(), "limits": [limit(**fields), limit(kind="weekly_all")]})
     assert [entry.kind for entry in usage.limits] == ["weekly_all"]
@@ -587,7 +606,10 @@ def test_deep_nesting_is_a_format_error_or_dropped(make_body: Any) -> None:
     except RecursionError:  # pragma: no cover - the failure this test is about
         pytest.fail("parse_usage let a RecursionError escape")
     assert set(usage.windows) <= {"five_hour"}
-    assert all(isinstance(w.utilization, float) and w.utilization == 10.0 for w in usage.windows.values())
+    # A deeply nested reset time is dropped, not the usage beside it.
+    assert all(w.utilization in (5.0, 10.0) and w.resets_at is None for w in usage.windows.values()) or all(
+        w.utilization == 10.0 for w in usage.windows.values()
+    )
     assert usage.limits == ()
     assert usage.extra_usage is None
 
@@ -601,7 +623,9 @@ def test_deep_nesting_in_ignored_places_is_harmless() -> None:
             "limits": [limit(scope=nested_objects(DEPTH), new_field=nested_lists(DEPTH))],
         }
     )
-    assert set(usage.windows) == {"five_hour"}
+    # "mystery" has the shape of a window; its unreadable reset is dropped.
+    assert set(usage.windows) == {"five_hour", "mystery"}
+    assert usage.windows["mystery"].resets_at is None
     assert usage.limits[0].model is None
 
 

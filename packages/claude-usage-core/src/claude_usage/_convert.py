@@ -57,7 +57,18 @@ MAX_MONEY = 1e13
 MAX_DECIMAL_PLACES = 6
 _CURRENCY = re.compile(r"[A-Za-z]{3}")
 #: Top-level objects Claude Code knows are not windows.
-_NOT_WINDOWS = frozenset({"extra_usage", "limits", "promo_credits", "ended_promo_credits"})
+_NOT_WINDOWS = frozenset(
+    {
+        "extra_usage",
+        "limits",
+        "promo_credits",
+        "ended_promo_credits",
+        # Claude Code's experiments: never windows, whatever they hold.
+        "cedar_ember",
+        "juniper_tide",
+        "starry_waterfall",
+    }
+)
 
 
 def _number(value: Any, _: object = None) -> float:
@@ -111,12 +122,16 @@ def _timestamp(value: Any, _: object = None) -> datetime:
     return parsed.astimezone(timezone.utc)
 
 
-_FRACTION = re.compile(r"(T\d\d:\d\d:\d\d)\.(\d+)")
+_FRACTION = re.compile(r"([T ]\d\d:\d\d:\d\d)\.(\d+)")
+_COMPACT_OFFSET = re.compile(r"([+-]\d\d)(\d\d)$")
 
 
 def _three_ten(text: str) -> str:
-    """A fraction of a second in the 3 or 6 digits Python 3.10's
-    ``fromisoformat`` accepts (the API has sent ``.5`` and 9 digits)."""
+    """The shapes Python 3.10's ``fromisoformat`` accepts: a fraction of a
+    second in 3 or 6 digits (the API has sent ``.5`` and 9 digits) and an
+    offset with a colon (``+0000`` becomes ``+00:00``); 3.11 takes both as
+    they are."""
+    text = _COMPACT_OFFSET.sub(r"\1:\2", text) if len(text) > 19 else text
     match = _FRACTION.search(text)
     if match is None or len(match.group(2)) in (3, 6):
         return text
@@ -141,8 +156,18 @@ def _without_nulls(data: Any) -> dict[str, Any]:
     return {key: value for key, value in data.items() if value is not None}
 
 
+def _readable_time(value: Any) -> bool:
+    try:
+        _timestamp(value)
+    except (TypeError, ValueError, OverflowError):
+        return False
+    return True
+
+
 def _window_fields(data: Any) -> dict[str, Any]:
     fields = _without_nulls(data)
+    # An unreadable reset time is dropped, not the usage it comes with.
+    _optional(fields, "resets_at", _readable_time)
     _optional(fields, "label", _is_text)
     _optional(fields, "covered_models_label", _is_text)
     return fields
@@ -163,6 +188,7 @@ def _display_name(scope: Any, key: str) -> str | None:
 
 def _limit_fields(data: Any) -> dict[str, Any]:
     fields = _without_nulls(data)
+    _optional(fields, "resets_at", _readable_time)
     scope = fields.pop("scope", None)
     for key in ("model", "surface"):
         fields.pop(key, None)  # only ever from the scope object
@@ -184,6 +210,10 @@ def _extra_fields(data: Any) -> dict[str, Any]:
     for name in ("monthly_limit", "used_credits"):
         if name in fields:
             fields[name] = _money(fields[name])
+    if "is_enabled" not in fields and ("used_credits" in fields or "monthly_limit" in fields):
+        # An enterprise gateway's extra usage has no is_enabled: money being
+        # counted means it is on (Claude Code's gateway reader shows it so).
+        fields["is_enabled"] = True
     currency = fields.get("currency")
     if currency is not None:
         if not isinstance(currency, str) or not _CURRENCY.fullmatch(currency):

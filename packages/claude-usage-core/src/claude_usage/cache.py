@@ -12,13 +12,14 @@ ends.
 * A refresh holds an exclusive lock; processes that find the cache stale at
   the same time wait for the lock, re-read, and find it fresh: one request.
 * When the endpoint limits requests (429, an edge's 403, or a 2xx carrying
-  a ``rate_limit_error``) the back-off the server asked for (or 5 min, as
-  Claude Code waits, doubling to an hour when it gave none) is stored and the last good value is served, marked stale,
-  until it ends. On 401/403 no request is sent again until the credentials
-  change (their stored metadata: Claude Code rewrites it when it logs in or
-  refreshes), or for an hour at most; five minutes for a bare token such as
-  ``CLAUDE_CODE_OAUTH_TOKEN``, whose change cannot be seen. Network and server failures back off
-  from 10 s to 5 min.
+  a ``rate_limit_error``) the back-off the server asked for (or, when it gave
+  none, 5 min as Claude Code waits, doubling up to an hour on repeats) is
+  stored and the last good value is served, marked stale, until it ends.
+  On 401/403 no request is sent again until the credentials change (their
+  stored metadata: Claude Code rewrites it when it logs in or refreshes), or
+  for an hour at most; five minutes for a bare token such as
+  ``CLAUDE_CODE_OAUTH_TOKEN``, whose change cannot be seen. Network and
+  server failures back off from 10 s to 5 min.
 * A credential store that cannot be read (locked, access denied, no answer
   in time, nothing there) is not asked again for a minute, doubling to 15
   minutes, so that renders do not put one Keychain dialog after another in
@@ -76,7 +77,8 @@ __all__ = [
 
 CACHE_VERSION = 1
 DEFAULT_MAX_AGE = 60.0
-#: Without a Retry-After, Claude Code waits 5 minutes; repeated 429s double it.
+#: Without a Retry-After, Claude Code waits 5 minutes (capped at an hour); this
+#: cache starts there and doubles on repeated limits, never asking sooner.
 RATE_LIMIT_BACKOFF = (300.0, 3600.0)
 FAILURE_BACKOFF = (10.0, 300.0)
 AUTH_BLOCK_SECONDS = 3600.0

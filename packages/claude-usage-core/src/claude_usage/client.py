@@ -294,7 +294,9 @@ def _require_profile_scope(credentials: Credentials) -> None:
             "run `claude`, then /login, to store a full claude.ai login"
         )
     raise InsufficientScopeError(
-        f"not sent: this token lacks the {PROFILE_SCOPE} scope the usage endpoint requires (scopes: {have}); {remedy}"
+        f"not sent: this token lacks the {PROFILE_SCOPE} scope the usage endpoint requires (scopes: {have}); {remedy}",
+        missing_scope=PROFILE_SCOPE,
+        source=credentials.source,
     )
 
 

@@ -155,8 +155,10 @@ def _str_or_none(value: object) -> str | None:
 
 
 def _str_list(value: object) -> tuple[str, ...] | None:
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return tuple(value)
+    if isinstance(value, list):
+        # A list is a known set of scopes; entries that are not strings name
+        # no scope (so a list of them still lacks user:profile).
+        return tuple(item for item in value if isinstance(item, str))
     if isinstance(value, str):
         # OAuth writes scope lists as one space-separated string (RFC 6749 3.3).
         return tuple(value.split())

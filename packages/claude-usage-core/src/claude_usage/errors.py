@@ -107,12 +107,15 @@ class InsufficientScopeError(CredentialsError):
 
     Claude Code never sends such a token to the endpoint (it would earn a 403
     and spend the account's rate-limit budget), and neither does this
-    library. ``missing_scope`` names the scope.
+    library. ``missing_scope`` names the scope; ``source`` where the token
+    came from.
     """
 
-    def __init__(self, message: str, *, missing_scope: str = "user:profile") -> None:
+    def __init__(self, message: str, *, missing_scope: str = "user:profile", source: str | None = None) -> None:
         super().__init__(message)
         self.missing_scope = missing_scope
+        #: Where the token came from (a path, an item, CLAUDE_CODE_OAUTH_TOKEN).
+        self.source = source
 
 
 class NoBackendError(CredentialsError, LookupError):

@@ -8,9 +8,10 @@ that importing the models does not import cattrs.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from types import MappingProxyType
 
 import attrs
@@ -62,13 +63,20 @@ def currency_exponent(currency: str) -> int:
 
 
 def _major(minor: float | None, places: int) -> Decimal | None:
-    """``27140`` minor units at 2 places -> ``Decimal("271.40")``."""
-    if minor is None:
+    """``27140`` minor units at 2 places -> ``Decimal("271.40")``; ``None``
+    for an unknown or non-finite amount."""
+    if minor is None or not math.isfinite(minor):
         return None
-    exact = Decimal(int(minor)) if minor == int(minor) else Decimal(repr(minor))
-    amount = exact.scaleb(-places)
-    # Show every place of the currency ("271.40", not "271.4").
-    return amount.quantize(Decimal(1).scaleb(-places)) if amount.as_tuple().exponent > -places else amount  # type: ignore[operator]
+    with localcontext() as context:
+        # Enough digits for any amount a float can hold, so quantize never fails.
+        context.prec = 400
+        exact = Decimal(int(minor)) if minor == int(minor) else Decimal(repr(minor))
+        amount = exact.scaleb(-places)
+        exponent = amount.as_tuple().exponent
+        # Show every place of the currency ("271.40", not "271.4").
+        if isinstance(exponent, int) and exponent > -places:
+            amount = amount.quantize(Decimal(1).scaleb(-places))
+    return amount
 
 
 @attrs.frozen

@@ -111,7 +111,7 @@ def advice_for(error: ClaudeUsageError, statuses: Sequence[BackendStatus] = ()) 
     if isinstance(error, LoginEndedError):
         return ["The stored login has ended (logged out, or its time limit was reached). Run `claude` and log in."]
     if isinstance(error, InsufficientScopeError):
-        if "CLAUDE_CODE_OAUTH_SCOPES" in str(error):
+        if error.source == "CLAUDE_CODE_OAUTH_TOKEN":
             return [
                 f"CLAUDE_CODE_OAUTH_TOKEN is taken to lack {PROFILE_SCOPE}, as Claude Code takes it, so nothing "
                 "was sent. If the token has that scope, set CLAUDE_CODE_OAUTH_SCOPES='user:inference user:profile'.",

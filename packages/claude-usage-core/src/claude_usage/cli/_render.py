@@ -54,7 +54,9 @@ def describe_reset(resets_at: datetime | None, now: datetime | None = None) -> s
 def format_percent(value: float) -> str:
     """``99%`` for 99.6: floored, as Claude Code prints percentages (a limit
     is not shown as reached before it is). Comparisons use the exact value."""
-    return f"{math.floor(value)}%"
+    # A negative or astronomical value is the server's mistake: shown
+    # within bounds rather than as "-1%" or a 300-digit number.
+    return f"{math.floor(min(max(value, 0.0), 999_999.0))}%"
 
 
 #: Claude Code's currency symbols; another code is written after the amount.

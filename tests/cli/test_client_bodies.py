@@ -172,9 +172,11 @@ def test_a_success_status_carrying_a_rate_limit_is_rate_limiting(api: HTTPServer
     )
     line = failure(5, token)
     assert "temporarily limiting requests (not your usage limit); retry in 2 min" in line
-    # The shared back-off holds: the next command sends nothing.
+    # The shared back-off holds: the next command sends nothing, and says
+    # what the endpoint said, not "429".
     again = failure(5, token)
-    assert "shared back-off" in again
+    assert "temporarily limiting requests (not your usage limit); retry in " in again and "shared back-off" in again
+    assert "429" not in again
     assert len(api.log) == 1
 
 
@@ -188,7 +190,8 @@ def test_a_403_from_the_edge_is_rate_limiting(api: HTTPServer, logged_in: Path, 
     line = failure(5, token)
     assert "403 from the edge, not your usage limit" in line
     assert len(api.log) == 1
-    failure(5, token)
+    again = failure(5, token)
+    assert "403 from the edge, not your usage limit" in again and "shared back-off" in again
     assert len(api.log) == 1  # the rate-limit back-off (5 min), not an hour's auth block, and no resend
 
 

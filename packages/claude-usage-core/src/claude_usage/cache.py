@@ -731,10 +731,16 @@ def _rebuild_error(document: dict[str, Any] | None, remaining: float) -> ClaudeU
     status = document.get("status") if document else None
     wait = format_wait(remaining)
     if kind == "RateLimitError":
-        return errors.RateLimitError(
-            f"rate limited by the usage endpoint (429); retry in {wait} (shared back-off)",
-            retry_after=remaining,
-        )
+        # Said as it was first said: a 429, an edge's 403 and a 2xx envelope
+        # are all the endpoint limiting requests, and .status tells which.
+        code = status if isinstance(status, int) else 429
+        if code == 429:
+            what = "rate limited by the usage endpoint (429)"
+        elif code == 403:
+            what = "the usage endpoint is temporarily limiting requests (403 from the edge, not your usage limit)"
+        else:
+            what = "the usage endpoint is temporarily limiting requests (not your usage limit)"
+        return errors.RateLimitError(f"{what}; retry in {wait} (shared back-off)", status=code, retry_after=remaining)
     cls = getattr(errors, kind, None) if isinstance(kind, str) else None
     text = message if isinstance(message, str) else "the last request failed"
     held = f"{text} (not retried for another {wait}; `claude-usage doctor --retry-now` tries once now)"

@@ -53,7 +53,7 @@ def failure(code: int, token: str, *args: str) -> str:
 
 
 def test_credits_surfaces_and_money_in_show(api: HTTPServer, logged_in: Path) -> None:
-    support.serve(api, support.load_body("client_credits_and_surfaces.json"))
+    support.serve(api, support.load_body("client_credits_and_surfaces.json", future=True))
     out = shown()
     assert re.search(r"^Current session +█*░* +23%", out, re.MULTILINE)  # 23.5 floored
     assert re.search(r"^Current week \(Sonnet only\) .* 99%", out, re.MULTILINE)  # 99.6 is not 100

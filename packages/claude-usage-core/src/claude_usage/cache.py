@@ -91,6 +91,16 @@ MAX_BACKOFF = 3600.0
 CLOCK_SLACK = 5.0
 MAX_CACHE_BYTES = 2 * 1024 * 1024
 DEFAULT_LOCK_TIMEOUT = 15.0
+#: A refresh records its attempt before it sends: for the request's timeout
+#: plus this much it counts as in flight, then (if nothing replaced it, the
+#: process was killed or hung) as a failure, backed off FAILURE_BACKOFF[0].
+ATTEMPT_GRACE = 2.0
+#: How long a background refresh that was asked for but has not started
+#: sending yet keeps other renders from asking for another one.
+CLAIM_SECONDS = 5.0
+#: The request timeout of a background refresh (Claude Code's own for this
+#: endpoint): nobody waits on it, so it can be as patient as Claude Code.
+BACKGROUND_TIMEOUT = 5.0
 
 
 def cache_key(
@@ -169,10 +179,25 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
+def _valid_attempt(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and value.get("state") in ("claimed", "sending")
+        and isinstance(value.get("id"), str)
+        and _number(value.get("at")) is not None
+        and _number(value.get("until")) is not None
+    )
+
+
+def _attempt_id() -> str:
+    return f"{os.getpid()}-{time.time_ns()}"
+
+
 class CacheEntry:
     """One cache file: the last good body and the back-off state."""
 
     __slots__ = (
+        "attempt",
         "backoff_set_at",
         "backoff_until",
         "blocked_stamp",
@@ -194,6 +219,7 @@ class CacheEntry:
         failures: int = 0,
         blocked_stamp: str | None = None,
         store_stamp: str | None = None,
+        attempt: dict[str, Any] | None = None,
     ) -> None:
         self.body = body
         self.fetched_at = fetched_at
@@ -204,6 +230,12 @@ class CacheEntry:
         self.blocked_stamp = blocked_stamp
         #: Set with a credential back-off: the credentials file as it was then.
         self.store_stamp = store_stamp
+        #: A refresh under way: ``{"state": "claimed" | "sending", "id",
+        #: "at", "until"}``. "claimed": a background refresh was started and
+        #: has not sent yet; "sending": a request is out. Written before the
+        #: request, replaced by its outcome, so a refresh that is killed or
+        #: hangs is seen as one, never as "nobody tried".
+        self.attempt = attempt
 
     @classmethod
     def from_json(cls, document: Any) -> CacheEntry | None:
@@ -215,6 +247,7 @@ class CacheEntry:
         failures = document.get("failures")
         stamp = document.get("blocked_stamp")
         store = document.get("store_stamp")
+        attempt = document.get("attempt")
         return cls(
             body if isinstance(body, dict) else None,
             _number(document.get("fetched_at")),
@@ -224,6 +257,7 @@ class CacheEntry:
             failures=failures if isinstance(failures, int) and not isinstance(failures, bool) else 0,
             blocked_stamp=stamp if isinstance(stamp, str) else None,
             store_stamp=store if isinstance(store, str) else None,
+            attempt=attempt if _valid_attempt(attempt) else None,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -237,7 +271,39 @@ class CacheEntry:
             "failures": self.failures,
             "blocked_stamp": self.blocked_stamp,
             "store_stamp": self.store_stamp,
+            "attempt": self.attempt,
         }
+
+    def with_attempt(self, state: str, attempt_id: str, now: float, seconds: float) -> CacheEntry:
+        """This entry, with a refresh recorded as under way."""
+        copy = CacheEntry(
+            self.body,
+            self.fetched_at,
+            backoff_until=self.backoff_until,
+            backoff_set_at=self.backoff_set_at,
+            error=self.error,
+            failures=self.failures,
+            blocked_stamp=self.blocked_stamp,
+            store_stamp=self.store_stamp,
+        )
+        copy.attempt = {"state": state, "id": attempt_id, "at": now, "until": now + seconds}
+        return copy
+
+    def attempt_live(self, now: float, state: str | None = None) -> bool:
+        """Whether a recorded attempt (of ``state``, or any) is still within
+        its time: in flight, as far as anyone without the lock can tell."""
+        attempt = self.attempt
+        if attempt is None or (state is not None and attempt["state"] != state):
+            return False
+        return float(attempt["at"]) - CLOCK_SLACK <= now < float(attempt["until"])
+
+    def abandoned_remaining(self, now: float) -> float:
+        """Back-off left after a request that was sent and never answered
+        (its process killed or hung): 0 when there is none."""
+        attempt = self.attempt
+        if attempt is None or attempt["state"] != "sending" or now < float(attempt["at"]) - CLOCK_SLACK:
+            return 0.0
+        return min(max(0.0, float(attempt["until"]) + FAILURE_BACKOFF[0] - now), MAX_BACKOFF)
 
     def age(self, now: float) -> float | None:
         return None if self.fetched_at is None else now - self.fetched_at
@@ -308,23 +374,24 @@ def read_entry(path: str | os.PathLike[str]) -> CacheEntry | None:
 def write_entry(path: str | os.PathLike[str], entry: CacheEntry) -> bool:
     """Write atomically with mode 0600; False (never an exception) when the
     directory cannot be written: a read-only cache only costs requests."""
-    import contextlib
-    import tempfile  # only writers pay for these
-
+    # A unique name made here rather than by tempfile, whose import (random,
+    # shutil, ...) a statusline render asking for a refresh would pay.
     directory = os.path.dirname(os.fspath(path))
+    temporary = os.path.join(directory, f".tmp-{os.getpid()}-{time.time_ns()}")
     try:
         os.makedirs(directory, mode=0o700, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(prefix=".tmp-", dir=directory)
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
     except OSError:
         return False
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(entry.to_json(), handle, separators=(",", ":"))
-        os.chmod(temporary, 0o600)
         os.replace(temporary, path)
     except (OSError, TypeError, ValueError):
-        with contextlib.suppress(OSError):
+        try:  # noqa: SIM105 - contextlib is not worth its import on the render path
             os.unlink(temporary)
+        except OSError:
+            pass
         return False
     return True
 
@@ -385,6 +452,129 @@ class UsageCache:
     ) -> CacheEntry | None:
         """The stored entry, without locking or fetching (standard library only)."""
         return read_entry(self._file_for(cache_key(backend, config_dir=config_dir, base_url=base_url)))
+
+    def refresh_in_background(
+        self,
+        backend: str | None = None,
+        *,
+        config_dir: str | None = None,
+        base_url: str | None = None,
+        max_age: float = DEFAULT_MAX_AGE,
+        timeout: float = BACKGROUND_TIMEOUT,
+    ) -> bool:
+        """Start one refresh in a process of its own, unless none is needed.
+
+        For programs that must never wait on the network (a statusline
+        render): this returns at once, and the refreshed entry appears in
+        the cache for the next read. Nothing is started while the entry is
+        fresh, while a back-off holds, or while another refresh is claimed
+        or in flight, so any number of callers start one between them. The
+        child runs in a session of its own (killing the caller's process
+        group does not stop it), holds the refresh lock, and records its
+        request before sending, so a refresh that is killed or hangs counts
+        as a failure with a back-off, never as "nobody tried".
+
+        Uses the standard library only. ``backend`` is a name (an instance
+        cannot be handed to another process). True when a refresh was
+        started.
+        """
+        path = self._file_for(cache_key(backend, config_dir=config_dir, base_url=base_url))
+        store = _store_file(backend, config_dir)
+        if not _wants_refresh(read_entry(path), time.time(), max_age, store):
+            return False
+        from claude_usage._lock import FileLock
+
+        lock = FileLock(path + ".lock", 0.0)
+        try:
+            os.makedirs(self._directory, mode=0o700, exist_ok=True)
+            if not lock.acquire():
+                _log("no refresh started: another process is refreshing")
+                return False
+        except OSError:
+            return False  # a cache we cannot write could not share the result either
+        try:
+            entry = read_entry(path)
+            now = time.time()
+            if not _wants_refresh(entry, now, max_age, store):
+                return False
+            claim = _attempt_id()
+            if not write_entry(path, (entry or CacheEntry()).with_attempt("claimed", claim, now, CLAIM_SECONDS)):
+                return False
+        finally:
+            lock.release()
+        arguments = ["--cache-dir", self._directory, "--claim", claim, "--max-age", repr(max_age)]
+        arguments += ["--timeout", repr(timeout)]
+        for flag, value in (("--backend", backend), ("--config-dir", config_dir), ("--base-url", base_url)):
+            if value is not None:
+                arguments += [flag, value]
+        from claude_usage._spawn import spawn_detached
+
+        started = spawn_detached(arguments)
+        _log("refresh started in the background" if started else "the background refresh could not be started")
+        return started
+
+    def wait_for_refresh(
+        self,
+        backend: str | None = None,
+        *,
+        config_dir: str | None = None,
+        base_url: str | None = None,
+        budget: float = 1.0,
+    ) -> CacheEntry | None:
+        """Wait at most ``budget`` seconds for a refresh under way to record
+        its outcome; the entry as it is then (standard library only)."""
+        path = self._file_for(cache_key(backend, config_dir=config_dir, base_url=base_url))
+        deadline = time.monotonic() + max(0.0, budget)
+        while True:
+            entry = read_entry(path)
+            now = time.time()
+            under_way = entry is not None and (entry.attempt_live(now, "claimed") or entry.attempt_live(now, "sending"))
+            if not under_way or time.monotonic() >= deadline:
+                return entry
+            time.sleep(0.02)
+
+    def run_claimed_refresh(
+        self,
+        claim: str,
+        backend: str | None = None,
+        *,
+        config_dir: str | None = None,
+        max_age: float = DEFAULT_MAX_AGE,
+        client: UsageClient | None = None,
+    ) -> bool:
+        """The background process's side of :meth:`refresh_in_background`:
+        refresh, through the lock and every back-off, if the claim recorded
+        in the cache is still ``claim``. Never raises a ClaudeUsageError
+        (failures are recorded in the cache). True when it refreshed."""
+        from claude_usage._lock import FileLock
+        from claude_usage.client import UsageClient
+        from claude_usage.errors import ClaudeUsageError
+
+        own_client = client is None
+        active = client if client is not None else UsageClient(timeout=BACKGROUND_TIMEOUT)
+        path = self._file_for(cache_key(backend, config_dir=config_dir, base_url=active.config.base_url))
+        lock = FileLock(path + ".lock", CLAIM_SECONDS)
+        try:
+            if not lock.acquire():
+                return False
+            try:
+                entry = read_entry(path)
+                attempt = entry.attempt if entry is not None else None
+                if entry is None or attempt is None or attempt["state"] != "claimed" or attempt["id"] != claim:
+                    return False  # refreshed, or claimed anew, by someone else meanwhile
+                store = _store_file(backend, config_dir)
+                try:
+                    if self._from_entry(entry, max_age, store, locked=True) is not None:
+                        return False
+                    self._refresh(path, entry, backend, config_dir, active, store, max_age)
+                except ClaudeUsageError:
+                    return False
+                return True
+            finally:
+                lock.release()
+        finally:
+            if own_client:
+                active.close()
 
     def get(
         self,
@@ -447,7 +637,10 @@ class UsageCache:
                 lock, locked = None, False  # a read-only cache: fetch without sharing
             try:
                 entry = read_entry(path)
-                served = self._from_entry(entry, max_age, store, retry_now)
+                if entry is not None and locked and entry.attempt is not None and entry.attempt["state"] == "sending":
+                    # We hold the lock, so whoever recorded that request is gone.
+                    entry = _abandoned(path, entry)
+                served = self._from_entry(entry, max_age, store, retry_now, locked=locked)
                 if served is not None:
                     return served
                 if lock is not None and not locked:
@@ -470,16 +663,38 @@ class UsageCache:
                 active.close()
 
     def _from_entry(
-        self, entry: CacheEntry | None, max_age: float, store: str, retry_now: bool = False
+        self, entry: CacheEntry | None, max_age: float, store: str, retry_now: bool = False, *, locked: bool = False
     ) -> CachedUsage | None:
         """Serve from the entry when it is fresh, or when a back-off forbids
-        asking (stale, or raising the stored error when there is no body)."""
+        asking (stale, or raising the stored error when there is no body).
+        ``locked``: the caller holds the refresh lock, so no one else is
+        refreshing now."""
         if entry is None:
             return None
         now = time.time()
         if entry.is_fresh(now, max_age) and entry.body is not None and entry.fetched_at is not None:
             _log("cache hit: data from %s ago (max age %gs), no request sent", _span(now - entry.fetched_at), max_age)
             return CachedUsage(entry.body, entry.fetched_at)
+        if not locked and entry.attempt is not None and entry.attempt_live(now, "sending"):
+            sent = _span(now - float(entry.attempt["at"]))
+            _log("a request is in flight (sent %s ago by another process): waiting for it", sent)
+            return None  # the caller waits for the lock, then reads its outcome
+        abandoned = entry.abandoned_remaining(now)
+        if abandoned > 0 and not retry_now:
+            _log(
+                "no request sent: the last request never got an answer (its process was stopped or hung); "
+                "not asked again until %s (%s left)",
+                _clock(now + abandoned),
+                _span(abandoned),
+            )
+            from claude_usage.errors import NetworkTimeoutError
+
+            unanswered: ClaudeUsageError = NetworkTimeoutError(
+                f"the last refresh never finished; retrying in {_span(abandoned)}"
+            )
+            if entry.body is None or entry.fetched_at is None:
+                raise unanswered
+            return CachedUsage(entry.body, entry.fetched_at, stale=True, error=unanswered)
         remaining = entry.backoff_remaining(now)
         if remaining <= 0 or entry.blocked_stamp is not None:
             # A 401/403 block depends on the credentials: _refresh reads
@@ -518,23 +733,13 @@ class UsageCache:
         max_age: float = DEFAULT_MAX_AGE,
         retry_now: bool = False,
     ) -> CachedUsage:
-        from claude_usage.api import select_and_load
-        from claude_usage.errors import (
-            ApiError,
-            AuthenticationError,
-            ClaudeUsageError,
-            CredentialsNotFoundError,
-            CredentialsUnavailableError,
-            NetworkError,
-            PermissionDeniedError,
-            RateLimitError,
-            ResponseFormatError,
-        )
+        from claude_usage.errors import ClaudeUsageError, CredentialsError
+        from claude_usage.selection import select_and_load
 
         previous = entry or CacheEntry()
         try:
             chosen, credentials = select_and_load(backend, config_dir=config_dir)
-        except (CredentialsNotFoundError, CredentialsUnavailableError) as exc:
+        except CredentialsError as exc:
             return _credentials_failed(path, previous, exc, store)
         stamp = _credentials_stamp(chosen, credentials)
         # A token from CLAUDE_CODE_OAUTH_TOKEN carries only what the
@@ -571,6 +776,9 @@ class UsageCache:
                 _span(now - previous.fetched_at),
                 max_age,
             )
+        attempt = previous.attempt
+        attempt_id = attempt["id"] if attempt is not None and attempt["state"] == "claimed" else _attempt_id()
+        write_entry(path, previous.with_attempt("sending", attempt_id, now, client.config.timeout + ATTEMPT_GRACE))
         failure: ClaudeUsageError | None = None
         try:
             _, body = client.fetch_document(credentials)
@@ -583,47 +791,120 @@ class UsageCache:
             _log("request answered: usage stored in the cache" if stored else "request answered (cache not writable)")
             return CachedUsage(body, now)
 
-        kept = previous.body, previous.fetched_at
-        if isinstance(failure, RateLimitError):
-            failures = previous.failures + 1 if _kind(previous) == "RateLimitError" else 1
-            wait = failure.retry_after if failure.retry_after else _backoff(RATE_LIMIT_BACKOFF, failures)
-        elif isinstance(failure, (AuthenticationError, PermissionDeniedError)):
-            # A bare token (CLAUDE_CODE_OAUTH_TOKEN) carries no metadata, so a
-            # new one cannot be told from the old without keeping something
-            # derived from the token: block it briefly instead.
-            known = credentials_metadata_known
-            failures, wait = 1, AUTH_BLOCK_SECONDS if known else BARE_TOKEN_BLOCK_SECONDS
-        elif isinstance(failure, (ApiError, NetworkError, ResponseFormatError)):
-            failures = previous.failures + 1 if _kind(previous) == type(failure).__name__ else 1
-            wait = _backoff(FAILURE_BACKOFF, failures)
-        else:
-            _log("no request sent: %s, found before sending; no back-off", type(failure).__name__)
-            raise failure  # e.g. an expired token: nothing was sent, nothing to remember
-        _log(
-            "request failed (%s): no request until %s (%s)%s",
-            type(failure).__name__,
-            _clock(now + wait),
-            _span(wait),
-            " or until the credentials change"
-            if isinstance(failure, (AuthenticationError, PermissionDeniedError))
-            else "",
-        )
-        blocked = stamp if isinstance(failure, (AuthenticationError, PermissionDeniedError)) else None
-        write_entry(
-            path,
-            CacheEntry(
-                kept[0],
-                kept[1],
-                backoff_until=now + wait,
-                backoff_set_at=now,
-                error=_error_document(failure),
-                failures=failures,
-                blocked_stamp=blocked,
-            ),
-        )
-        if blocked is None and kept[0] is not None and kept[1] is not None:
-            return CachedUsage(kept[0], kept[1], stale=True, error=failure)
+        if isinstance(failure, CredentialsError):
+            # Found before sending (an expired token, a login without
+            # user:profile): remembered like an unreadable store, so renders
+            # do not read the store again and again; a new login lifts it.
+            _log("no request sent: %s, found before sending", type(failure).__name__)
+            return _credentials_failed(path, previous, failure, store)
+        return _request_failed(path, previous, failure, stamp, credentials_metadata_known, now)
+
+
+def _request_failed(
+    path: str, previous: CacheEntry, failure: ClaudeUsageError, stamp: str, metadata_known: bool, now: float
+) -> CachedUsage:
+    """Record a request that failed, with the back-off its kind calls for;
+    serve the last good value (stale) or raise."""
+    from claude_usage.errors import (
+        ApiError,
+        AuthenticationError,
+        NetworkError,
+        PermissionDeniedError,
+        RateLimitError,
+        ResponseFormatError,
+    )
+
+    kept = previous.body, previous.fetched_at
+    if isinstance(failure, RateLimitError):
+        failures = previous.failures + 1 if _kind(previous) == "RateLimitError" else 1
+        wait = failure.retry_after if failure.retry_after else _backoff(RATE_LIMIT_BACKOFF, failures)
+    elif isinstance(failure, (AuthenticationError, PermissionDeniedError)):
+        # A bare token (CLAUDE_CODE_OAUTH_TOKEN) carries no metadata, so a
+        # new one cannot be told from the old without keeping something
+        # derived from the token: block it briefly instead.
+        failures, wait = 1, AUTH_BLOCK_SECONDS if metadata_known else BARE_TOKEN_BLOCK_SECONDS
+    elif isinstance(failure, (ApiError, NetworkError, ResponseFormatError)):
+        failures = previous.failures + 1 if _kind(previous) == type(failure).__name__ else 1
+        wait = _backoff(FAILURE_BACKOFF, failures)
+    else:
+        _log("no request sent: %s, found before sending; no back-off", type(failure).__name__)
+        previous.attempt = None
+        write_entry(path, previous)  # nothing was sent: no attempt to remember
         raise failure
+    auth = isinstance(failure, (AuthenticationError, PermissionDeniedError))
+    _log(
+        "request failed (%s): no request until %s (%s)%s",
+        type(failure).__name__,
+        _clock(now + wait),
+        _span(wait),
+        " or until the credentials change" if auth else "",
+    )
+    blocked = stamp if auth else None
+    write_entry(
+        path,
+        CacheEntry(
+            kept[0],
+            kept[1],
+            backoff_until=now + wait,
+            backoff_set_at=now,
+            error=_error_document(failure),
+            failures=failures,
+            blocked_stamp=blocked,
+        ),
+    )
+    if blocked is None and kept[0] is not None and kept[1] is not None:
+        return CachedUsage(kept[0], kept[1], stale=True, error=failure)
+    raise failure
+
+
+def _wants_refresh(entry: CacheEntry | None, now: float, max_age: float, store: str) -> bool:
+    """Whether a background refresh should start for this entry now."""
+    if entry is None:
+        return True
+    if entry.is_fresh(now, max_age):
+        return False
+    if entry.attempt_live(now, "claimed") or entry.attempt_live(now, "sending") or entry.abandoned_remaining(now) > 0:
+        return False
+    if entry.backoff_remaining(now) <= 0:
+        return True
+    if entry.store_stamp is not None:
+        return not _credentials_backoff_holds(entry, max_age, store)
+    if entry.blocked_stamp is not None:
+        # A 401/403 block lifts when the credentials change: for a login
+        # kept in the file, a write after the block shows it cheaply.
+        try:
+            return os.stat(store).st_mtime > (entry.backoff_set_at or now)
+        except OSError:
+            return False
+    return False
+
+
+def _abandoned(path: str, entry: CacheEntry) -> CacheEntry:
+    """Record a request whose process never wrote its outcome (killed, or
+    hung past its timeout) as the failure it is, and return the new entry."""
+    attempt = entry.attempt
+    assert attempt is not None
+    now = time.time()
+    failures = entry.failures + 1 if _kind(entry) == "NetworkTimeoutError" else 1
+    wait = _backoff(FAILURE_BACKOFF, failures)
+    until = max(now, attempt["until"]) + wait
+    _log("the request sent %s ago never got an answer (its process was stopped or hung)", _span(now - attempt["at"]))
+    replaced = CacheEntry(
+        entry.body,
+        entry.fetched_at,
+        backoff_until=until,
+        backoff_set_at=now,
+        error={
+            "type": "NetworkTimeoutError",
+            "module": "claude_usage.errors",
+            "core_type": "NetworkTimeoutError",
+            "message": "the last refresh never got an answer (stopped or hung)",
+            "status": None,
+        },
+        failures=failures,
+    )
+    write_entry(path, replaced)
+    return replaced
 
 
 def _store_file(backend: CredentialBackend | str | None, config_dir: str | None) -> str:

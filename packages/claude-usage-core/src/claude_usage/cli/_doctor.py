@@ -324,7 +324,7 @@ def _backends(report: Report, args: argparse.Namespace) -> list[BackendStatus]:
 
 def _credentials(report: Report, args: argparse.Namespace, statuses: Sequence[BackendStatus]) -> bool:
     """Read the credentials' metadata; True when there are credentials to send."""
-    from claude_usage.api import select_and_load
+    from claude_usage.selection import select_and_load
 
     report.section("Credentials")
     backend: CredentialBackend

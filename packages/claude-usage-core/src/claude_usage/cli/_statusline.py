@@ -1,14 +1,21 @@
-"""``claude-usage statusline``: one line for Claude Code's ``statusLine.command``.
+"""``claude-usage statusline``: the row(s) for Claude Code's ``statusLine.command``.
 
-Claude Code starts this once per render, per open session, so the path that
-renders from Claude Code's own ``rate_limits`` and a fresh cache imports only
-the standard library (no argparse, attrs, cattrs or requests) and never
-scans entry points. Only a stale cache leads to a fetch, with a short timeout,
-and one process in a herd does it while the others serve the stale value.
+Claude Code starts this once per render, per open session, and kills the
+render in flight (SIGTERM to its process group) when the next one starts. So
+a render never waits on the network when it has anything to show: it prints
+from Claude Code's stdin and the shared cache at once and, when the cache is
+stale, asks the cache for one refresh in a process of its own
+(:meth:`UsageCache.refresh_in_background`), which survives the kill and
+records its attempt before it sends. Only with nothing at all to show (a
+cold cache and no ``rate_limits`` on stdin) does it wait, at most ``--wait``
+seconds (1 s), for that refresh.
 
-Whatever happens it prints one line and exits 0: a statusline that fails
-shows nothing, which is worse than saying why there is no data. Only a bad
-``--format`` (a mistake in the user's settings) exits 2.
+Every path imports only the standard library (no argparse, typing, attrs,
+cattrs or requests) and never scans entry points.
+
+Whatever happens it prints a non-empty line and exits 0: Claude Code drops
+the row on a non-zero exit or empty output, which tells the user nothing. A
+bad option or ``--format`` is said in the row itself.
 """
 
 from __future__ import annotations
@@ -19,35 +26,40 @@ import os
 import sys
 import time
 
-# Not typing.TYPE_CHECKING: typing stays off the render path.
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from claude_usage.cache import UsageCache
-
 USAGE = """\
-usage: claude-usage statusline [--format FORMAT] [--no-fetch] [--max-age SECONDS]
-                               [--timeout SECONDS] [--backend NAME] [--config-dir DIR]
+usage: claude-usage statusline [--format FORMAT] [--color WHEN] [--no-fetch] [--max-age SECONDS]
+                               [--wait SECONDS] [--timeout SECONDS] [--backend NAME] [--config-dir DIR]
 
-Print one status line for Claude Code's statusLine.command. Reads Claude
+Print the status row for Claude Code's statusLine.command. Reads Claude
 Code's JSON from stdin (may be empty); 5h and 7d come from its rate_limits
-when present, else from the shared cache or the API. The binding limit is
-added when a limit other than the 5-hour and 7-day ones blocks you.
+when present, else from the shared cache. The limit that binds you is added
+when it is another one (a per-model weekly limit, from the usage endpoint),
+and the spend limit when Claude Code reports one.
+
+A render never waits on the network when it has something to show: a stale
+cache is refreshed by one background process for every render and session.
 
 options:
-  --format FORMAT      a template with named fields in braces (see below)
+  --format FORMAT      a template with named fields in braces (see below);
+                       \\n in it starts another row
+  --color WHEN         auto (the default: colour, since the output goes to
+                       Claude Code), always or never; NO_COLOR turns auto off
   --no-fetch           never call the API: stdin and the cache only
   --max-age SECONDS    cache age that is still fresh (default 60)
-  --timeout SECONDS    how long a render may wait for the API (default 2.5)
+  --wait SECONDS       with nothing to show, how long to wait for the
+                       refresh (default 1, at most 1)
+  --timeout SECONDS    the background request's timeout (default 5)
   --backend NAME       credential backend (as for claude-usage)
   --config-dir DIR     Claude Code profile directory (as CLAUDE_CONFIG_DIR)
   -h, --help           show this help
 
 fields: {five_hour} {five_hour_reset} {seven_day} {seven_day_reset}
-        {binding} {binding_percent} {binding_reset} {stale} {age}
-  e.g. --format "5h {five_hour} ({five_hour_reset}) | 7d {seven_day}{stale}"
+        {binding} {binding_percent} {binding_reset} {spend} {spend_percent}
+        {spend_reset} {model} {context} {cost} {stale} {age}
+  e.g. --format "{model} · 5h {five_hour} ({five_hour_reset})\\n7d {seven_day}{stale}"
 
-It always exits 0 (printing why when there is no data), except 2 for a bad
-option or --format.
+The default row fits in $COLUMNS, dropping reset times first, then limit
+details. It always exits 0, printing why when there is no data.
 """
 
 FIELDS = (
@@ -58,12 +70,37 @@ FIELDS = (
     "binding",
     "binding_percent",
     "binding_reset",
+    "spend",
+    "spend_percent",
+    "spend_reset",
+    "model",
+    "context",
+    "cost",
     "stale",
     "age",
 )
 MISSING = "-"
-DEFAULT_TIMEOUT = 2.5
-LIMIT_NAMES = {"weekly_scoped": "weekly", "weekly_all": "weekly", "session": "5h"}
+DEFAULT_TIMEOUT = 5.0
+MAX_WAIT = 1.0
+LIMIT_NAMES = {"weekly_scoped": "weekly", "weekly_all": "weekly", "session": "5h", "spend": "spend"}
+#: SGR colours for the server's ``severity``; a client never grades a row itself.
+SEVERITY_COLOURS = {"warning": "33", "critical": "31"}
+#: Older data than this is marked stale even while a refresh is under way.
+STALE_AFTER = 300.0
+#: Variables that mean Claude Code runs without a claude.ai subscription.
+NO_SUBSCRIPTION = ("ANTHROPIC_API_KEY", "CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX", "CLAUDE_CODE_USE_FOUNDRY")
+#: Recorded failures that mean "no stored login could be used" (by class name).
+NO_LOGIN = {
+    "CredentialsNotFoundError",
+    "NoBackendError",
+    "InsufficientScopeError",
+    "LoginEndedError",
+    "TokenExpiredError",
+    "InvalidCredentialsError",
+    "CredentialsUnavailableError",
+    "CredentialsError",
+}
+NOT_FOUND = {"CredentialsNotFoundError", "NoBackendError"}
 
 
 class _BadOption(Exception):
@@ -72,7 +109,7 @@ class _BadOption(Exception):
 
 def _parse(argv: list[str]) -> dict[str, str | bool]:
     options: dict[str, str | bool] = {}
-    with_value = {"--format", "--max-age", "--timeout", "--backend", "--config-dir"}
+    with_value = {"--format", "--max-age", "--timeout", "--wait", "--backend", "--config-dir", "--color"}
     args = list(argv)
     while args:
         arg = args.pop(0)
@@ -89,6 +126,9 @@ def _parse(argv: list[str]) -> dict[str, str | bool]:
             options[name[2:].replace("-", "_")] = value
         else:
             raise _BadOption(f"unknown option {arg!r}")
+    color = options.get("color", "auto")
+    if color not in ("auto", "always", "never"):
+        raise _BadOption(f"--color must be auto, always or never, not {color!r}")
     return options
 
 
@@ -129,8 +169,11 @@ def _epoch(value: object) -> float | None:
     if isinstance(value, str):
         from datetime import datetime, timezone
 
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"  # what 3.10's fromisoformat does not read
         try:
-            parsed = datetime.fromisoformat(value)
+            parsed = datetime.fromisoformat(text)
         except ValueError:
             return None
         if parsed.tzinfo is None:
@@ -161,7 +204,12 @@ def _duration(seconds: float) -> str:
 
 
 def _percent(value: float) -> str:
-    return f"{value:.0f}%"
+    """Floored, as Claude Code prints it: 99.6% is not yet 100%."""
+    return f"{math.floor(value + 1e-9)}%"
+
+
+def _money(value: float) -> str:
+    return f"${value:,.2f}"
 
 
 def _reset(epoch: float | None, now: float) -> str:
@@ -170,74 +218,223 @@ def _reset(epoch: float | None, now: float) -> str:
     return "now" if epoch <= now else _duration(epoch - now)
 
 
-def _binding(body: dict[str, object] | None) -> tuple[str, float, float | None] | None:
-    """The active limit when it is not the 5-hour or all-models weekly one."""
+def _limits(body: dict[str, object] | None) -> list[dict[str, object]]:
     limits = body.get("limits") if body else None
-    if not isinstance(limits, list):
+    return [limit for limit in limits if isinstance(limit, dict)] if isinstance(limits, list) else []
+
+
+def _severity(body: dict[str, object] | None, kind: str) -> str | None:
+    for limit in _limits(body):
+        if limit.get("kind") == kind and isinstance(limit.get("severity"), str):
+            return str(limit["severity"])
+    return None
+
+
+def _scope_name(limit: dict[str, object]) -> str | None:
+    scope = limit.get("scope")
+    if not isinstance(scope, dict):
         return None
-    for limit in limits:
-        if not isinstance(limit, dict) or limit.get("is_active") is not True:
+    for key in ("model", "surface"):
+        part = scope.get(key)
+        name = part.get("display_name") if isinstance(part, dict) else None
+        if isinstance(name, str) and name.strip():
+            return name.strip()
+    return None
+
+
+def _binding(body: dict[str, object] | None) -> tuple[str, str, float, float | None, str | None] | None:
+    """The active limit when it is not the 5-hour or all-models weekly one:
+    (full label, short label, percent, reset, severity)."""
+    for limit in _limits(body):
+        if limit.get("is_active") is not True:
             continue
         kind = limit.get("kind")
         percent = _number(limit.get("percent"))
         if not isinstance(kind, str) or percent is None or kind in ("session", "weekly_all"):
             return None
-        scope = limit.get("scope")
-        model = scope.get("model") if isinstance(scope, dict) else None
-        name = model.get("display_name") if isinstance(model, dict) else None
-        label = LIMIT_NAMES.get(kind, kind)
-        return (f"{name} {label}" if isinstance(name, str) else label), percent, _epoch(limit.get("resets_at"))
+        name = _scope_name(limit)
+        group = limit.get("group")
+        label = LIMIT_NAMES.get(kind) or (group if isinstance(group, str) else kind)
+        severity = limit.get("severity")
+        return (
+            f"{name} {label}" if name else label,
+            name or label,
+            percent,
+            _epoch(limit.get("resets_at")),
+            severity if isinstance(severity, str) else None,
+        )
     return None
 
 
-def _fields(
-    stdin: dict[str, object], body: dict[str, object] | None, age: float | None, stale: bool, now: float
-) -> dict[str, str]:
-    limits = stdin.get("rate_limits")
-    limits = limits if isinstance(limits, dict) else {}
-    values: dict[str, str] = dict.fromkeys(FIELDS, MISSING)
-    for key in ("five_hour", "seven_day"):
-        window = _window(limits.get(key), "used_percentage")
-        if window is None and body is not None:
-            window = _window(body.get(key), "utilization")
-        if window is not None:
-            values[key] = _percent(window[0])
-            values[f"{key}_reset"] = _reset(window[1], now)
-    binding = _binding(body)
-    values["binding"] = "" if binding is None else f"{binding[0]} {_percent(binding[1])}"
-    if binding is not None:
-        values["binding_percent"] = _percent(binding[1])
-        values["binding_reset"] = _reset(binding[2], now)
-    values["stale"] = " (stale)" if stale else ""
-    values["age"] = MISSING if age is None else _duration(age)
-    return values
+class _Part:
+    """One piece of the default row, in the forms it can shrink to."""
+
+    __slots__ = ("colour", "forms", "priority")
+
+    def __init__(self, forms: list[str], priority: int, colour: str | None = None) -> None:
+        self.forms = forms  # full, without reset time, without details
+        self.priority = priority  # lower is dropped last
+        self.colour = colour
+
+    def text(self, level: int) -> str:
+        return self.forms[min(level, len(self.forms) - 1)]
 
 
-def _default_line(values: dict[str, str]) -> str:
-    parts = []
-    for key, label in (("five_hour", "5h"), ("seven_day", "7d")):
-        if values[key] != MISSING:
-            reset = values[f"{key}_reset"]
-            parts.append(f"{label} {values[key]}" + (f" {reset}" if reset != MISSING else ""))
-    if values["binding"]:
-        reset = values["binding_reset"]
-        parts.append(f"⚠ {values['binding']}" + (f" {reset}" if reset != MISSING else ""))
-    line = " · ".join(parts)
-    return line + (f" (stale {values['age']})" if values["stale"] and line else "")
+class _View:
+    """What one render knows: Claude Code's stdin, the cache entry, and the
+    reason there is nothing (or nothing newer) to show."""
+
+    def __init__(self, stdin: dict[str, object], entry: object, now: float, max_age: float) -> None:
+        self.stdin = stdin
+        self.now = now
+        body = getattr(entry, "body", None)
+        self.body: dict[str, object] | None = body if isinstance(body, dict) else None
+        fetched = getattr(entry, "fetched_at", None)
+        self.age = None if self.body is None or fetched is None else max(0.0, now - fetched)
+        error = getattr(entry, "error", None)
+        self.error: dict[str, object] | None = error if isinstance(error, dict) else None
+        fresh = self.age is not None and self.age <= max_age
+        failed = self.error is not None and not fresh
+        self.stale = self.body is not None and not fresh and (failed or (self.age or 0.0) > STALE_AFTER)
+        limits = stdin.get("rate_limits")
+        self.rate_limits: dict[str, object] = limits if isinstance(limits, dict) else {}
+        self.remaining = 0.0
+        if entry is not None and failed:
+            backoff = getattr(entry, "backoff_remaining", None)
+            self.remaining = float(backoff(now)) if callable(backoff) else 0.0
+
+    def window(self, key: str) -> tuple[float, float | None] | None:
+        found = _window(self.rate_limits.get(key), "used_percentage")
+        if found is None and self.body is not None:
+            found = _window(self.body.get(key), "utilization")
+        return found
+
+    def error_type(self) -> str | None:
+        if self.error is None:
+            return None
+        for field in ("type", "core_type"):
+            value = self.error.get(field)
+            if isinstance(value, str):
+                return value
+        return None
+
+    def no_login(self) -> bool:
+        if self.error is None:
+            return False
+        return bool({self.error.get("type"), self.error.get("core_type")} & NO_LOGIN)
+
+    def reason(self) -> str:
+        """Why the data is missing or old, or "" when that needs no words."""
+        name = self.error_type()
+        if name is None or (self.body is not None and not self.stale):
+            return ""
+        if self.no_login() and (self.window("five_hour") or self.window("seven_day")):
+            # Claude Code's own login works (rate_limits came with it), e.g.
+            # CLAUDE_CODE_OAUTH_TOKEN, which it keeps from this command:
+            # the per-model limits are unavailable, `doctor` says why.
+            return ""
+        if self.no_login() and _no_subscription():
+            return ""  # no subscription quota exists to show
+        return _short_reason(name, self.remaining)
+
+    def fields(self) -> dict[str, str]:
+        values: dict[str, str] = dict.fromkeys(FIELDS, MISSING)
+        for key in ("five_hour", "seven_day"):
+            window = self.window(key)
+            if window is not None:
+                values[key] = _percent(window[0])
+                values[f"{key}_reset"] = _reset(window[1], self.now)
+        binding = _binding(self.body)
+        values["binding"] = "" if binding is None else f"{binding[0]} {_percent(binding[2])}"
+        if binding is not None:
+            values["binding_percent"] = _percent(binding[2])
+            values["binding_reset"] = _reset(binding[3], self.now)
+        spend = self.rate_limits.get("spend_limit")
+        spend_window = _window(spend, "used_percentage")
+        if isinstance(spend, dict) and spend_window is not None:
+            values["spend_percent"] = _percent(spend_window[0])
+            values["spend_reset"] = _reset(spend_window[1], self.now)
+            used, limit = _number(spend.get("used_usd")), _number(spend.get("limit_usd"))
+            dollars = f" {_money(used)}/{_money(limit)}" if used is not None and limit is not None else ""
+            values["spend"] = values["spend_percent"] + dollars
+        model = self.stdin.get("model")
+        name = model.get("display_name") if isinstance(model, dict) else None
+        if isinstance(name, str) and name.strip():
+            values["model"] = name.strip()
+        context = self.stdin.get("context_window")
+        used = _number(context.get("used_percentage")) if isinstance(context, dict) else None
+        if used is not None:
+            values["context"] = _percent(used)
+        cost = self.stdin.get("cost")
+        total = _number(cost.get("total_cost_usd")) if isinstance(cost, dict) else None
+        if total is not None:
+            values["cost"] = _money(total)
+        values["stale"] = " (stale)" if self.stale else ""
+        values["age"] = MISSING if self.age is None else _duration(self.age)
+        return values
+
+    def parts(self, values: dict[str, str]) -> list[_Part]:
+        parts: list[_Part] = []
+        for key, label, kind, priority in (("five_hour", "5h", "session", 0), ("seven_day", "7d", "weekly_all", 2)):
+            if values[key] != MISSING:
+                short = f"{label} {values[key]}"
+                reset = values[f"{key}_reset"]
+                full = f"{short} {reset}" if reset != MISSING else short
+                parts.append(_Part([full, short], priority, SEVERITY_COLOURS.get(_severity(self.body, kind) or "")))
+        if values["spend"] != MISSING:
+            short = f"spend {values['spend_percent']}"
+            reset = values["spend_reset"]
+            with_dollars = f"spend {values['spend']}"
+            full = f"{with_dollars} {reset}" if reset != MISSING else with_dollars
+            parts.append(_Part([full, with_dollars, short], 3))
+        binding = _binding(self.body)
+        if binding is not None:
+            full_label = f"⚠ {binding[0]} {_percent(binding[2])}"
+            reset = values["binding_reset"]
+            parts.append(
+                _Part(
+                    [
+                        f"{full_label} {reset}" if reset != MISSING else full_label,
+                        full_label,
+                        f"⚠ {binding[1]} {_percent(binding[2])}",
+                    ],
+                    4,
+                    SEVERITY_COLOURS.get(binding[4] or ""),
+                )
+            )
+        if not parts and (self.no_login() or self.body is None) and _no_subscription():
+            # API key, Bedrock or Vertex: no subscription quota; what the payload has.
+            if values["model"] != MISSING:
+                parts.append(_Part([values["model"]], 0))
+            if values["context"] != MISSING:
+                parts.append(_Part([f"ctx {values['context']}"], 1))
+        if self.stale and parts:
+            parts.append(_Part([f"(stale {values['age']})", "(stale)"], 5))
+        reason = self.reason()
+        if reason:
+            parts.append(_Part([reason], 1))
+        return parts
 
 
-def _short_reason(error: BaseException) -> str:
-    name = type(error).__name__
+def _no_subscription() -> bool:
+    return any(os.environ.get(name, "").strip() for name in NO_SUBSCRIPTION)
+
+
+def _short_reason(name: str, remaining: float = 0.0) -> str:
     reasons = {
         "CredentialsNotFoundError": "not logged in (run claude)",
         "TokenExpiredError": "token expired (run claude)",
+        "LoginEndedError": "logged out (run claude)",
         "NoBackendError": "no credential backend",
         "InvalidCredentialsError": "unreadable credentials",
+        "InsufficientScopeError": "login lacks user:profile (run claude)",
         "AuthenticationError": "token rejected (run claude)",
         "PermissionDeniedError": "token lacks user:profile scope",
         "NetworkTimeoutError": "API timed out",
         "NetworkError": "offline",
         "ServerError": "API error",
+        "ResponseFormatError": "unexpected API answer",
+        "ResponseTooLargeError": "unexpected API answer",
         "ConfigurationError": "bad configuration",
         "KeychainLockedError": "Keychain locked",
         "KeychainInteractionNotAllowedError": "Keychain locked (no GUI session)",
@@ -248,70 +445,111 @@ def _short_reason(error: BaseException) -> str:
         "CredentialsUnavailableError": "credentials unavailable",
     }
     if name == "RateLimitError":
-        wait = getattr(error, "retry_after", None)
-        return f"rate limited, retry in {_duration(wait)}" if wait else "rate limited"
+        return f"rate limited, retry in {_duration(remaining)}" if remaining > 0 else "rate limited"
     return reasons.get(name, "usage unavailable")
+
+
+def _columns() -> int | None:
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        return None
+    return columns if columns > 0 else None
+
+
+def _fit(parts: list[_Part], width: int | None, colour: bool) -> str:
+    """Join the parts, shrinking them until the row fits: reset times go
+    first, then limit details, then whole parts, least important first. A
+    number is never cut; Claude Code itself ends a row that is still too
+    wide with an ellipsis."""
+    separator = " · "
+    chosen = list(parts)
+    level = 0
+
+    def plain() -> str:
+        return separator.join(part.text(level) for part in chosen)
+
+    if width is not None:
+        while len(plain()) > width and level < 2:
+            level += 1
+        while len(plain()) > width and len(chosen) > 1:
+            chosen.remove(max(chosen, key=lambda part: part.priority))
+    texts = []
+    for part in chosen:
+        text = part.text(level)
+        texts.append(f"\x1b[{part.colour}m{text}\x1b[0m" if colour and part.colour else text)
+    return separator.join(texts)
+
+
+def _use_colour(options: dict[str, str | bool]) -> bool:
+    when = options.get("color", "auto")
+    if when == "always":
+        return True
+    if when == "never":
+        return False
+    return "NO_COLOR" not in os.environ  # auto: the output goes to Claude Code, which shows colours
 
 
 def _render(options: dict[str, str | bool]) -> str:
     stdin = _read_stdin()
     max_age = _seconds(options, "max_age", 60.0)
     timeout = _seconds(options, "timeout", DEFAULT_TIMEOUT)
+    wait = min(_seconds(options, "wait", MAX_WAIT), MAX_WAIT)
     backend = options.get("backend")
     backend = backend if isinstance(backend, str) else None
     config_dir = options.get("config_dir")
     config_dir = config_dir if isinstance(config_dir, str) else None
     template = options.get("format")
+    if isinstance(template, str):
+        template = template.replace("\\n", "\n")
+        _check_template(template)
+    if timeout <= 0:
+        raise _BadOption("--timeout must be more than 0 seconds")
 
     from claude_usage.cache import UsageCache
 
     cache = UsageCache()
-    now = time.time()
     entry = cache.peek(backend, config_dir=config_dir)
-    body = entry.body if entry is not None else None
-    fetched_at = entry.fetched_at if entry is not None else None
-    fresh = entry is not None and entry.is_fresh(now, max_age)
-    reason = ""
-    if not fresh and not options.get("no_fetch"):
-        body, fetched_at, fresh, reason = _refresh(cache, backend, config_dir, max_age, timeout, body, fetched_at)
-    age = None if fetched_at is None else max(0.0, now - fetched_at)
-    values = _fields(stdin, body, age, stale=body is not None and not fresh, now=now)
+    now = time.time()
+    if not options.get("no_fetch"):
+        started = cache.refresh_in_background(backend, config_dir=config_dir, max_age=max_age, timeout=timeout)
+        view = _View(stdin, entry, now, max_age)
+        nothing = view.body is None and not view.window("five_hour") and not view.window("seven_day")
+        if nothing and wait > 0 and (started or entry is None or _under_way(entry, now)):
+            entry = cache.wait_for_refresh(backend, config_dir=config_dir, budget=wait)
+            now = time.time()
+    view = _View(stdin, entry, now, max_age)
+    values = view.fields()
     if isinstance(template, str):
-        try:
-            return template.format_map(values)
-        except (KeyError, ValueError, IndexError, AttributeError) as exc:
-            raise _BadOption(f"bad --format: {type(exc).__name__} {exc}; fields: {', '.join(FIELDS)}") from None
-    line = _default_line(values)
-    if reason:
-        line = f"{line} · {reason}" if line else f"claude-usage: {reason}"
-    return line or "claude-usage: no usage data yet"
+        return template.format_map(values)
+    line = _fit(view.parts(values), _width(), _use_colour(options))
+    if line:
+        return line
+    if entry is None or view.error is None:
+        return "claude-usage: no usage data yet"
+    return f"claude-usage: {_short_reason(view.error_type() or '', view.remaining)}"
 
 
-def _refresh(
-    cache: UsageCache,
-    backend: str | None,
-    config_dir: str | None,
-    max_age: float,
-    timeout: float,
-    body: dict[str, object] | None,
-    fetched_at: float | None,
-) -> tuple[dict[str, object] | None, float | None, bool, str]:
-    """The slow path: fetch through the shared cache with a short timeout."""
-    from claude_usage.client import UsageClient
-    from claude_usage.errors import ClaudeUsageError
+def _width() -> int | None:
+    columns = _columns()
+    return None if columns is None else max(10, columns - 2)  # Claude Code indents the row
 
-    # With something to show, wait only briefly for another process's
-    # refresh; with nothing, wait for it to finish.
-    lock_timeout = 0.2 if body is not None else timeout + 0.5
+
+def _under_way(entry: object, now: float) -> bool:
+    live = getattr(entry, "attempt_live", None)
+    return callable(live) and bool(live(now, "claimed") or live(now, "sending"))
+
+
+def _check_template(template: str) -> None:
+    """Refuse a template that names an unknown field or is malformed, before
+    anything is read (str.format_map finds both; the string module would
+    cost an import of re)."""
     try:
-        with UsageClient(timeout=max(timeout, 0.1)) as client:
-            cached = cache.get(
-                backend, config_dir=config_dir, max_age=max_age, client=client, lock_timeout=lock_timeout
-            )
-    except ClaudeUsageError as error:
-        return body, fetched_at, False, _short_reason(error)
-    reason = _short_reason(cached.error) if cached.stale and cached.error is not None else ""
-    return cached.body, cached.fetched_at, not cached.stale, reason
+        template.format_map(dict.fromkeys(FIELDS, ""))
+    except KeyError as exc:
+        raise _BadOption(f"bad --format: unknown field {{{exc.args[0]}}} (fields: {', '.join(FIELDS)})") from None
+    except (ValueError, IndexError, AttributeError, TypeError) as exc:
+        raise _BadOption(f"bad --format: {exc} (fields: {', '.join(FIELDS)})") from None
 
 
 def main(argv: list[str]) -> int:
@@ -320,17 +558,24 @@ def main(argv: list[str]) -> int:
         if options.get("help"):
             sys.stdout.write(USAGE)
             return 0
-        line = _render(options)
+        text = _render(options)
     except _BadOption as exc:
-        message = f"claude-usage statusline: {exc}"
-        sys.stderr.write(message + "\n")
-        sys.stdout.write(message + "\n")
-        return 2
+        # The row itself says what is wrong: a non-zero exit would only make
+        # Claude Code drop the row, with no hint why.
+        text = f"claude-usage statusline: {exc}"
+        sys.stderr.write(text + "\n")
     except Exception as exc:  # never a traceback on a statusline
-        line = f"claude-usage: internal error ({type(exc).__name__})"
+        name = type(exc).__name__
+        text = (
+            f"claude-usage: {_short_reason(name)}"
+            if name == "ConfigurationError"
+            else f"claude-usage: internal error ({name})"
+        )
         if os.environ.get("CLAUDE_USAGE_DEBUG"):
             import traceback
 
             traceback.print_exc()
-    sys.stdout.write(line.replace("\n", " ") + "\n")
+    rows = [row.rstrip() for row in text.replace("\r", "").split("\n")]
+    rows = [row for row in rows if row.strip()] or ["claude-usage: nothing to show"]
+    sys.stdout.write("\n".join(rows) + "\n")
     return 0

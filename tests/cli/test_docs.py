@@ -71,8 +71,8 @@ def test_environment_variables_are_one_list_in_code_help_readme_and_docs() -> No
     from claude_usage.cli._main import ENVIRONMENT
 
     listed = {name for names, _ in ENVIRONMENT for name in names.split(", ")}
-    in_help = set(re.findall(r"^  ([A-Z][A-Z_]+)(?:, ([A-Z][A-Z_]+))?", _help_section("environment"), re.M))
-    in_help_names = {name for pair in in_help for name in pair if name}
+    rows = re.findall(r"^  ([A-Z][A-Z_]+(?:, [A-Z][A-Z_]+)*)", _help_section("environment"), re.M)
+    in_help_names = {name for row in rows for name in row.split(", ")}
     readme = _table_names((ROOT / "README.md").read_text(encoding="utf-8"), "### Environment")
     docs = _table_names((ROOT / "docs" / "cli.md").read_text(encoding="utf-8"), "## Environment")
     assert listed == in_help_names == readme == docs

@@ -176,13 +176,30 @@ def test_server_errors_back_off_briefly_and_serve_stale(
     assert entry.backoff_until - entry.backoff_set_at == pytest.approx(10.0)
 
 
-def test_expired_token_is_not_remembered(api: HTTPServer, cache: UsageCache, tmp_path: Path, token: str) -> None:
-    store = tmp_path / "expired.json"
-    store.write_text(json.dumps(support.credentials_blob(token, expires_at_ms=support.PAST_MS)))
+def test_expired_token_is_remembered_without_a_request(
+    api: HTTPServer, cache: UsageCache, tmp_path: Path, token: str, body: dict[str, Any]
+) -> None:
+    """Found before sending, an expired token is recorded like an unreadable
+    store: a statusline render can then say why, and the next callers do not
+    read the store again; a new login (the profile's credentials file
+    changing) lifts it."""
+    profile = tmp_path / "profile"
+    credentials = support.write_credentials(
+        profile, support.credentials_blob(token, expires_at_ms=support.PAST_MS)
+    )
+    backend = StoreBackend(credentials, config_dir=str(profile))
     with pytest.raises(claude_usage.TokenExpiredError):
-        cache.get(StoreBackend(store))
+        cache.get(backend)
+    _, entry = only_entry(cache)
+    assert entry.error is not None and entry.error["type"] == "TokenExpiredError"
+    assert entry.store_stamp is not None and entry.attempt is None
+    with pytest.raises(claude_usage.TokenExpiredError, match="not asked again"):
+        cache.get(backend)
     assert len(api.log) == 0
-    assert not list(cache.directory.glob("usage-*.json"))
+    support.write_credentials(profile, support.credentials_blob(token))  # Claude Code renewed it
+    support.serve_once(api, body)
+    assert not cache.get(backend).stale
+    assert len(api.log) == 1
 
 
 @pytest.mark.parametrize(

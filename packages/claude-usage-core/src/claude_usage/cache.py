@@ -45,7 +45,14 @@ import os
 import sys
 import time
 
-from claude_usage._defaults import ENV_BACKEND, ENV_OAUTH_TOKEN, default_base_url
+from claude_usage._defaults import (
+    ENV_BACKEND,
+    ENV_OAUTH_SCOPES,
+    ENV_OAUTH_TOKEN,
+    ENV_RATE_LIMIT_TIER,
+    ENV_SUBSCRIPTION_TYPE,
+    default_base_url,
+)
 from claude_usage._paths import cache_dir
 from claude_usage.profiles import credentials_file, storage_dir
 
@@ -926,10 +933,19 @@ def _file_stamp(path: str) -> str:
     return f"{info.st_mtime_ns}:{info.st_size}:{info.st_ino}"
 
 
+def _store_stamp(store: str) -> str:
+    """The credentials file as it is now, and the variables that change what
+    a token from the environment is taken to be: a change of either (a new
+    login, CLAUDE_CODE_OAUTH_SCOPES set to what the token has) lifts a
+    credential back-off."""
+    variables = (ENV_OAUTH_SCOPES, ENV_SUBSCRIPTION_TYPE, ENV_RATE_LIMIT_TIER)
+    return "\0".join([_file_stamp(store), *(os.environ.get(name, "") for name in variables)])
+
+
 def _credentials_backoff_holds(entry: CacheEntry, max_age: float, store: str) -> bool:
     """A credential back-off stands until it ends, unless fresh data is
     demanded (``max_age=0`` asks once) or the credentials file changed."""
-    return max_age > 0 and _file_stamp(store) == entry.store_stamp
+    return max_age > 0 and _store_stamp(store) == entry.store_stamp
 
 
 def _credentials_failed(path: str, previous: CacheEntry, failure: ClaudeUsageError, store: str) -> CachedUsage:
@@ -953,7 +969,7 @@ def _credentials_failed(path: str, previous: CacheEntry, failure: ClaudeUsageErr
             backoff_set_at=now,
             error=_error_document(failure),
             failures=failures,
-            store_stamp=_file_stamp(store),
+            store_stamp=_store_stamp(store),
         ),
     )
     if previous.body is not None and previous.fetched_at is not None:

@@ -491,7 +491,9 @@ def _request_sent(args: argparse.Namespace, client: UsageClient, since: float) -
     entry = UsageCache().peek(args.backend, config_dir=args.config_dir, base_url=client.config.base_url)
     if entry is None:
         return False
-    return any(when is not None and when >= since for when in (entry.fetched_at, entry.backoff_set_at))
+    # A credential back-off records a failure found before anything was sent.
+    failed_at = entry.backoff_set_at if entry.store_stamp is None else None
+    return any(when is not None and when >= since for when in (entry.fetched_at, failed_at))
 
 
 def _held_back(report: Report, args: argparse.Namespace, held: HeldBack, error: ClaudeUsageError | None) -> None:

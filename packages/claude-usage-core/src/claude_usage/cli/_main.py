@@ -79,6 +79,11 @@ ENVIRONMENT: tuple[tuple[str, str], ...] = (
     ("CLAUDE_USAGE_CACHE_DIR", "where the shared cache lives (default: the user cache directory)"),
     ("CLAUDE_USAGE_PROFILES", "more profile directories for --all-profiles (os.pathsep-separated)"),
     ("CLAUDE_USAGE_DEBUG", "statusline: print a traceback to stderr on an internal error"),
+    ("COLUMNS", "statusline: the width the row must fit in (Claude Code sets it)"),
+    (
+        "ANTHROPIC_API_KEY, CLAUDE_CODE_USE_BEDROCK, CLAUDE_CODE_USE_VERTEX, CLAUDE_CODE_USE_FOUNDRY",
+        "statusline: no subscription quota (model and context shown, no login advice)",
+    ),
     ("NO_COLOR", "disable colour"),
     ("HTTPS_PROXY, NO_PROXY", "proxies, as requests reads them"),
 )

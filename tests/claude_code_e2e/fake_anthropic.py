@@ -19,13 +19,15 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+NOT_FOUND = b'{"type":"error","error":{"type":"not_found_error","message":"no"}}'
+
 
 def _sse(events: list[tuple[str, dict[str, Any]]]) -> bytes:
     return b"".join(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode() for name, data in events)
 
 
 def _message_events(model: str, text: str) -> list[tuple[str, dict[str, Any]]]:
-    message = {
+    message: dict[str, Any] = {
         "id": "msg_e2e",
         "type": "message",
         "role": "assistant",
@@ -37,12 +39,22 @@ def _message_events(model: str, text: str) -> list[tuple[str, dict[str, Any]]]:
     }
     return [
         ("message_start", {"type": "message_start", "message": message}),
-        ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
-        ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": text}}),
+        (
+            "content_block_start",
+            {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+        ),
+        (
+            "content_block_delta",
+            {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": text}},
+        ),
         ("content_block_stop", {"type": "content_block_stop", "index": 0}),
         (
             "message_delta",
-            {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None}, "usage": {"output_tokens": 3}},
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                "usage": {"output_tokens": 3},
+            },
         ),
         ("message_stop", {"type": "message_stop"}),
     ]
@@ -102,7 +114,7 @@ class FakeAnthropic:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
             def _record(self) -> None:
@@ -120,11 +132,11 @@ class FakeAnthropic:
                 if self.command != "HEAD":
                     self.wfile.write(body)
 
-            def do_HEAD(self) -> None:  # noqa: N802 - http.server's naming
+            def do_HEAD(self) -> None:
                 self._record()
                 self._send(200, b"", "text/plain")
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 self._record()
                 path = self.path.split("?")[0]
                 if path == "/api/oauth/usage":
@@ -134,9 +146,9 @@ class FakeAnthropic:
                     body = json.dumps(fake.usage_body or {}).encode()
                     self._send(200, body, "application/json")
                     return
-                self._send(404, b'{"type":"error","error":{"type":"not_found_error","message":"no"}}', "application/json")
+                self._send(404, NOT_FOUND, "application/json")
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 self._record()
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b"{}"
@@ -146,7 +158,7 @@ class FakeAnthropic:
                     request = {}
                 path = self.path.split("?")[0]
                 if not path.endswith("/v1/messages"):
-                    self._send(404, b'{"type":"error","error":{"type":"not_found_error","message":"no"}}', "application/json")
+                    self._send(404, NOT_FOUND, "application/json")
                     return
                 model = str(request.get("model") or "claude-opus")
                 headers = fake.ratelimit_headers()

@@ -48,7 +48,8 @@ def test_cached_statusline_imports_only_the_standard_library(api: HTTPServer, ho
     support.write_credentials(home / ".claude", support.credentials_blob(token))
     support.serve(api, support.load_body("variant_new_keys_over_100.json"))
     stdin = json.dumps({"rate_limits": {"five_hour": {"used_percentage": 12, "resets_at": 1900000000}}})
-    assert support.run_cli("statusline", input=stdin).returncode == 0  # warms the cache
+    # Nothing on stdin and a cold cache: the render waits for its refresh, which warms the cache.
+    assert support.run_cli("statusline", input="{}").returncode == 0
     modules = modules_after(
         "from claude_usage.cli import main\nrc = main(['statusline', '--max-age', '3600'])\nassert rc == 0", stdin
     )

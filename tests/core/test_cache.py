@@ -184,9 +184,7 @@ def test_expired_token_is_remembered_without_a_request(
     read the store again; a new login (the profile's credentials file
     changing) lifts it."""
     profile = tmp_path / "profile"
-    credentials = support.write_credentials(
-        profile, support.credentials_blob(token, expires_at_ms=support.PAST_MS)
-    )
+    credentials = support.write_credentials(profile, support.credentials_blob(token, expires_at_ms=support.PAST_MS))
     backend = StoreBackend(credentials, config_dir=str(profile))
     with pytest.raises(claude_usage.TokenExpiredError):
         cache.get(backend)

@@ -412,7 +412,7 @@ class _View:
             parts.append(_Part([f"(stale {values['age']})", "(stale)"], 5))
         reason = self.reason()
         if reason:
-            parts.append(_Part([reason], 1))
+            parts.append(_Part([reason if parts else f"claude-usage: {reason}"], 1))
         return parts
 
 

@@ -81,7 +81,11 @@ def next_wake(verdict: Verdict, now: float, *, backoff: float, fetched_at: float
 
 
 def sleep_until(wall: float) -> None:
+    from claude_usage.cli import _exit
+
     while (remaining := wall - time.time()) > 0:
+        if _exit.STOP_REQUESTED:
+            raise KeyboardInterrupt  # a stop whose exception a finaliser swallowed
         time.sleep(min(remaining, SLEEP_SLICE))
 
 

@@ -60,3 +60,10 @@ def exit_code_for(error: ClaudeUsageError) -> int:
     # ApiError (3xx, other 4xx, 5xx), NetworkError, ResponseFormatError, and
     # any ClaudeUsageError added later: the service could not be used.
     return UNAVAILABLE
+
+
+#: Set by the SIGTERM/SIGINT handler of the long-running commands. The
+#: handler also raises KeyboardInterrupt, but an exception raised while a
+#: finaliser runs (closing a connection pool, say) is swallowed by Python;
+#: sleeps check this so that such a stop is never lost.
+STOP_REQUESTED: list[bool] = []

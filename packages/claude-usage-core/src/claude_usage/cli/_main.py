@@ -512,6 +512,7 @@ STOPPABLE = ("serve", "watch", "wait")
 
 
 def _interrupt(signum: int, frame: object) -> None:
+    _exit.STOP_REQUESTED.append(True)
     raise KeyboardInterrupt
 
 

@@ -389,3 +389,14 @@ def test_options_before_the_command_are_honoured(api: HTTPServer, home: Path, tm
     unknown = support.run_cli("--backend", "nope", "statusline", input="{}")
     assert unknown.returncode == 0
     assert "no credential backend" in unknown.stdout
+
+
+def test_renders_with_max_age_0_do_not_ask_a_failing_store_again(api: HTTPServer, home: Path) -> None:
+    """`--max-age 0` on a statusline must not lift the credential back-off at
+    every render: with a locked Keychain that would be a dialog per render."""
+    for _ in range(4):
+        one_line(statusline("--max-age", "0", stdin=STDIN))
+        settle(home)
+    (entry,) = cache_entries(home)
+    assert entry["error"]["type"] == "CredentialsNotFoundError"
+    assert entry["failures"] == 1, "the store was asked again despite its back-off"

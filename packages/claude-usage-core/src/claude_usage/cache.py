@@ -487,6 +487,10 @@ class UsageCache:
         """
         path = self._file_for(cache_key(backend, config_dir=config_dir, base_url=base_url))
         store = _store_file(backend, config_dir)
+        # max_age=0 lifts a credential back-off for one asking caller (`show
+        # --max-age 0`); renders asking it each time would ask the store each
+        # time (one Keychain dialog per render): here it never does.
+        max_age = max(max_age, 0.001)
         if not _wants_refresh(read_entry(path), time.time(), max_age, store):
             return False
         from claude_usage._lock import FileLock

@@ -283,17 +283,10 @@ class CacheEntry:
 
     def with_attempt(self, state: str, attempt_id: str, now: float, seconds: float) -> CacheEntry:
         """This entry, with a refresh recorded as under way."""
-        copy = CacheEntry(
-            self.body,
-            self.fetched_at,
-            backoff_until=self.backoff_until,
-            backoff_set_at=self.backoff_set_at,
-            error=self.error,
-            failures=self.failures,
-            blocked_stamp=self.blocked_stamp,
-            store_stamp=self.store_stamp,
-        )
-        copy.attempt = {"state": state, "id": attempt_id, "at": now, "until": now + seconds}
+        document = self.to_json()  # every field, so none is forgotten when one is added
+        document["attempt"] = {"state": state, "id": attempt_id, "at": now, "until": now + seconds}
+        copy = CacheEntry.from_json(document)
+        assert copy is not None  # to_json writes what from_json reads
         return copy
 
     def attempt_live(self, now: float, state: str | None = None) -> bool:
@@ -303,6 +296,10 @@ class CacheEntry:
         if attempt is None or (state is not None and attempt["state"] != state):
             return False
         return float(attempt["at"]) - CLOCK_SLACK <= now < float(attempt["until"])
+
+    def refresh_under_way(self, now: float) -> bool:
+        """Whether a refresh was claimed or sent and is still within its time."""
+        return self.attempt_live(now, "claimed") or self.attempt_live(now, "sending")
 
     def abandoned_remaining(self, now: float) -> float:
         """Back-off left after a request that was sent and never answered
@@ -539,8 +536,7 @@ class UsageCache:
         while True:
             entry = read_entry(path)
             now = time.time()
-            under_way = entry is not None and (entry.attempt_live(now, "claimed") or entry.attempt_live(now, "sending"))
-            if not under_way or time.monotonic() >= deadline:
+            if entry is None or not entry.refresh_under_way(now) or time.monotonic() >= deadline:
                 return entry
             time.sleep(0.02)
 
@@ -874,7 +870,7 @@ def _wants_refresh(entry: CacheEntry | None, now: float, max_age: float, store: 
         return True
     if entry.is_fresh(now, max_age):
         return False
-    if entry.attempt_live(now, "claimed") or entry.attempt_live(now, "sending") or entry.abandoned_remaining(now) > 0:
+    if entry.refresh_under_way(now) or entry.abandoned_remaining(now) > 0:
         return False
     if entry.backoff_remaining(now) <= 0:
         return True
@@ -900,18 +896,14 @@ def _abandoned(path: str, entry: CacheEntry) -> CacheEntry:
     wait = _backoff(FAILURE_BACKOFF, failures)
     until = max(now, attempt["until"]) + wait
     _log("the request sent %s ago never got an answer (its process was stopped or hung)", _span(now - attempt["at"]))
+    from claude_usage.errors import NetworkTimeoutError
+
     replaced = CacheEntry(
         entry.body,
         entry.fetched_at,
         backoff_until=until,
         backoff_set_at=now,
-        error={
-            "type": "NetworkTimeoutError",
-            "module": "claude_usage.errors",
-            "core_type": "NetworkTimeoutError",
-            "message": "the last refresh never got an answer (stopped or hung)",
-            "status": None,
-        },
+        error=_error_document(NetworkTimeoutError("the last refresh never got an answer (stopped or hung)")),
         failures=failures,
     )
     write_entry(path, replaced)

@@ -298,6 +298,7 @@ class _View:
         self.stale = self.body is not None and not fresh and (failed or (self.age or 0.0) > STALE_AFTER)
         limits = stdin.get("rate_limits")
         self.rate_limits: dict[str, object] = limits if isinstance(limits, dict) else {}
+        self.binding = _binding(self.body)
         self.remaining = 0.0
         if entry is not None and failed:
             backoff = getattr(entry, "backoff_remaining", None)
@@ -344,7 +345,7 @@ class _View:
             if window is not None:
                 values[key] = _percent(window[0])
                 values[f"{key}_reset"] = _reset(window[1], self.now)
-        binding = _binding(self.body)
+        binding = self.binding
         values["binding"] = "" if binding is None else f"{binding[0]} {_percent(binding[2])}"
         if binding is not None:
             values["binding_percent"] = _percent(binding[2])
@@ -387,7 +388,7 @@ class _View:
             with_dollars = f"spend {values['spend']}"
             full = f"{with_dollars} {reset}" if reset != MISSING else with_dollars
             parts.append(_Part([full, with_dollars, short], 3))
-        binding = _binding(self.body)
+        binding = self.binding
         if binding is not None:
             full_label = f"⚠ {binding[0]} {_percent(binding[2])}"
             reset = values["binding_reset"]
@@ -536,8 +537,8 @@ def _width() -> int | None:
 
 
 def _under_way(entry: object, now: float) -> bool:
-    live = getattr(entry, "attempt_live", None)
-    return callable(live) and bool(live(now, "claimed") or live(now, "sending"))
+    under_way = getattr(entry, "refresh_under_way", None)
+    return callable(under_way) and bool(under_way(now))
 
 
 def _check_template(template: str) -> None:

@@ -12,6 +12,7 @@ import argparse
 import json
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from claude_usage.cli import _exit
 from claude_usage.cli._render import format_duration
@@ -26,6 +27,9 @@ from claude_usage.cli._usage import (
     open_client,
     warn_if_stale,
 )
+
+if TYPE_CHECKING:
+    from claude_usage.client import UsageClient
 
 #: How long ``wait`` sleeps when the data gives no usable reset time.
 RECHECK_SECONDS = 60.0
@@ -80,6 +84,25 @@ def next_wake(verdict: Verdict, now: float, *, backoff: float, fetched_at: float
     return wake, why
 
 
+def _close_quietly(client: UsageClient) -> None:
+    """Close the client with Ctrl-C and SIGTERM held back: closing runs
+    urllib3's pool finalisers, and Python swallows (and prints) an exception
+    raised inside one, so a stop arriving then would be lost. A signal held
+    back is delivered as the mask is lifted, in ordinary code."""
+    import signal
+
+    stops = {signal.SIGINT, signal.SIGTERM}
+    mask = getattr(signal, "pthread_sigmask", None)
+    if mask is None:  # pragma: no cover - Windows
+        client.close()
+        return
+    mask(signal.SIG_BLOCK, stops)
+    try:
+        client.close()
+    finally:
+        mask(signal.SIG_UNBLOCK, stops)
+
+
 def sleep_until(wall: float) -> None:
     from claude_usage.cli import _exit
 
@@ -127,6 +150,6 @@ def cmd_wait(args: argparse.Namespace) -> int:
                 )
             sys.stderr.write(f"{PROG}: {message}\n")
             sys.stderr.flush()
-            client.close()  # no idle connection held open for hours; the next fetch opens one
+            _close_quietly(client)  # no idle connection held open for hours; the next fetch opens one
             sleep_until(wake)
             cached = fetch(args, client, max_age=0)

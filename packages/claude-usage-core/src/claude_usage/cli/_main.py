@@ -484,6 +484,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         # systemd, containers and `kill` stop with SIGTERM: the same clean
         # stop as Ctrl-C (serve closes its socket; watch exits 0; wait 130).
         signal.signal(signal.SIGTERM, _interrupt)
+        signal.signal(signal.SIGINT, _interrupt)  # the same, and it sets the flag sleeps check
     try:
         return handler(args)
     except ClaudeUsageError as error:

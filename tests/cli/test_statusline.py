@@ -284,6 +284,25 @@ def test_a_render_with_data_never_waits_on_a_hanging_api(api: HTTPServer, logged
         stop.set()
 
 
+def render_killed_after(seconds: float, stdin: Any) -> None:
+    """One render as Claude Code runs it, in a process group of its own,
+    stopped as Claude Code stops it: SIGTERM to the group."""
+    process = subprocess.Popen(
+        [*support.cli_command(), "statusline"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    assert process.stdin is not None
+    process.stdin.write(json.dumps(stdin).encode() + b"\n")
+    process.stdin.close()
+    time.sleep(seconds)
+    with contextlib.suppress(ProcessLookupError):  # it may have finished
+        os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=10)
+
+
 def test_renders_killed_as_claude_code_kills_them_send_one_request(
     api: HTTPServer, logged_in: Path, home: Path, record_figure: Any
 ) -> None:
@@ -294,20 +313,7 @@ def test_renders_killed_as_claude_code_kills_them_send_one_request(
     api.expect_request("/api/oauth/usage").respond_with_handler(hanging(stop, arrived))
     try:
         for _ in range(12):
-            process = subprocess.Popen(
-                [*support.cli_command(), "statusline"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-            assert process.stdin is not None
-            process.stdin.write(json.dumps(STDIN).encode() + b"\n")
-            process.stdin.close()
-            time.sleep(0.3)
-            with contextlib.suppress(ProcessLookupError):  # it may have finished
-                os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=10)
+            render_killed_after(0.3, STDIN)
             time.sleep(0.05)
         requests = len(arrived)
     finally:
@@ -419,20 +425,7 @@ def test_the_refresh_outlives_the_kill_of_its_render(api: HTTPServer, logged_in:
         return Response(json.dumps(support.load_body("published_domain_2026_07.json")), content_type="application/json")
 
     api.expect_request("/api/oauth/usage").respond_with_handler(slow)
-    process = subprocess.Popen(
-        [*support.cli_command(), "statusline"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    assert process.stdin is not None
-    process.stdin.write(json.dumps(with_rate_limits(5, 6)).encode() + b"\n")
-    process.stdin.close()
-    time.sleep(0.3)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=10)
+    render_killed_after(0.3, with_rate_limits(5, 6))
     settle(home)
     (entry,) = cache_entries(home)
     assert entry["body"] is not None and entry["error"] is None, entry

@@ -30,6 +30,8 @@ from pathlib import Path
 
 PYTHON = sys.executable
 CLI = str(Path(PYTHON).parent / "claude-usage")
+#: What docs/statusline.md puts in Claude Code's settings.
+STATUSLINE = str(Path(PYTHON).parent / "claude-usage-statusline")
 
 SERVER = textwrap.dedent(
     """
@@ -162,15 +164,22 @@ def report(name: str, measured: str, ok: bool) -> None:
 
 def bench_statusline(env: dict[str, str], runs: int) -> None:
     subprocess.run([CLI, "statusline"], input=STDIN, env=env, check=True, capture_output=True)  # warms the cache
-    bare, render = alternate(
+    bare, render, entry_point = alternate(
         runs,
         lambda: timed([PYTHON, "-c", "pass"], env),
+        lambda: timed([STATUSLINE, "--max-age", "3600"], env, STDIN),
         lambda: timed([CLI, "statusline", "--max-age", "3600"], env, STDIN),
     )
     ratio = render / bare
     report(
-        "statusline, warm cache, Claude Code stdin <= 3x `python -c pass`",
+        "claude-usage-statusline, warm cache, Claude Code stdin <= 2x `python -c pass`",
         f"{render * 1000:.1f} ms vs {bare * 1000:.1f} ms = {ratio:.2f}x",
+        ratio <= 2.0,
+    )
+    ratio = entry_point / bare
+    report(
+        "claude-usage statusline (the generated launcher), warm cache <= 3x `python -c pass`",
+        f"{entry_point * 1000:.1f} ms vs {bare * 1000:.1f} ms = {ratio:.2f}x",
         ratio <= 3.0,
     )
 
@@ -186,7 +195,7 @@ def bench_stale_render(env: dict[str, str], runs: int) -> None:
 
     def render() -> float:
         entry_path.write_text(stale)
-        took = timed([CLI, "statusline"], env, STDIN)
+        took = timed([STATUSLINE], env, STDIN)
         deadline = time.monotonic() + 10  # the refresh finishes before the next sample
         while json.loads(entry_path.read_text()).get("attempt") is not None and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -195,9 +204,9 @@ def bench_stale_render(env: dict[str, str], runs: int) -> None:
     bare, stale_render = alternate(runs, lambda: timed([PYTHON, "-c", "pass"], env), render)
     ratio = stale_render / bare
     report(
-        "statusline, stale cache (starts a background refresh) <= 3x `python -c pass`",
+        "claude-usage-statusline, stale cache (starts a background refresh) <= 2x `python -c pass`",
         f"{stale_render * 1000:.1f} ms vs {bare * 1000:.1f} ms = {ratio:.2f}x",
-        ratio <= 3.0,
+        ratio <= 2.0,
     )
 
 
@@ -285,6 +294,18 @@ def bench_discovery(env: dict[str, str]) -> None:
     )
 
 
+def _refreshed(cache: Path) -> bool:
+    """Whether the cache holds an answered request and no refresh under way."""
+    for path in cache.rglob("*.json"):
+        try:
+            entry = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return False
+        if entry.get("body") is not None and entry.get("attempt") is None:
+            return True
+    return False
+
+
 def bench_herd(workdir: Path, env: dict[str, str]) -> None:
     server = Server(workdir, delay=0.2)
     try:
@@ -307,6 +328,12 @@ def bench_herd(workdir: Path, env: dict[str, str]) -> None:
             for process in processes:
                 process.communicate(STDIN, timeout=120)
                 finished.append(time.perf_counter() - started)
+            # The renders printed from stdin at once; the refresh they
+            # started runs on in the background: count once it is done.
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not _refreshed(cache):
+                time.sleep(0.05)
+            time.sleep(1.0)  # a second refresh, if any, would be sent by now
             requests_seen = server.stats()["requests"]
             report(
                 f"herd of {size} statusline(s) on a cold cache sends one request",
@@ -363,7 +390,9 @@ def bench_keychain_cold_render(server: Server, workdir: Path, env: dict[str, str
     def render(backend: str) -> float:
         cold = {**env, "USER": "bench", "CLAUDE_USAGE_CACHE_DIR": str(workdir / f"cold-{next(runs_made)}")}
         command = ["unshare", "-m", "--propagation", "private", "/bin/sh", "-c", f'{mount} && exec "$@"', "sh"]
-        return timed([*command, CLI, "statusline", "--backend", backend], cold, STDIN)
+        # Nothing on stdin: with nothing to show, the render waits for the
+        # refresh it starts, which reads the credentials and sends.
+        return timed([*command, CLI, "statusline", "--backend", backend], cold, b"{}")
 
     server.reset()
     file_render, keychain_render = alternate(runs, lambda: render("file"), lambda: render("keychain"))
@@ -381,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=21, help="timed runs per command (default 21)")
     args = parser.parse_args(argv)
-    if not Path(CLI).exists():
+    if not Path(CLI).exists() or not Path(STATUSLINE).exists():
         print(f"claude-usage is not installed for {PYTHON}", file=sys.stderr)
         return 2
     print(

@@ -21,7 +21,8 @@ import pytest
 import support
 from claude_code_e2e.fake_anthropic import FakeAnthropic
 
-CLI = support.cli_command()[0]
+#: The command docs/statusline.md puts in Claude Code's settings.
+STATUSLINE = str(Path(support.cli_command()[0]).with_name("claude-usage-statusline"))
 
 
 class Session:
@@ -115,7 +116,7 @@ def status_row(screen: str) -> str:
 def test_the_row_shows_claude_codes_percentages_and_the_binding_limit(
     claude_code: Path, tmp_path: Path, fake: FakeAnthropic, token: str
 ) -> None:
-    session, _ = start_claude(claude_code, tmp_path, fake, token, {"type": "command", "command": f"{CLI} statusline"})
+    session, _ = start_claude(claude_code, tmp_path, fake, token, {"type": "command", "command": STATUSLINE})
     try:
         session.wait_for(has_prompt, "prompt")
         session.send("say hi")
@@ -140,7 +141,7 @@ def test_renders_against_a_hanging_endpoint_send_at_most_one_request(
     renders = tmp_path / "renders.log"
     # refreshInterval re-runs the command every second, each new run killing
     # the one before it: the runner's behaviour that used to storm.
-    command = f"echo render >> {renders}; exec {CLI} statusline --timeout 30"
+    command = f"echo render >> {renders}; exec {STATUSLINE} --timeout 30"
     session, _ = start_claude(
         claude_code, tmp_path, fake, token, {"type": "command", "command": command, "refreshInterval": 1}
     )

@@ -8,6 +8,7 @@ path that runs on every statusline render.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +20,10 @@ import support
 
 HEAVY = ("requests", "urllib3", "keyring", "cattrs", "attr", "attrs", "rich", "platformdirs", "filelock")
 #: Standard-library modules that cost more than the whole render may spend.
-SLOW_STDLIB = ("importlib.metadata", "typing", "argparse", "pathlib", "hashlib", "email", "tempfile", "contextlib")
+SLOW_STDLIB = (
+    *("importlib.metadata", "typing", "argparse", "pathlib", "hashlib", "email", "tempfile", "contextlib"),
+    *("random", "json", "re"),
+)
 #: Our modules that only the slow path (a fetch, a backend lookup) needs.
 SLOW_OURS = (
     "claude_usage.models",
@@ -33,7 +37,8 @@ SLOW_OURS = (
     "claude_usage.cli._main",
 )
 
-DUMP = "import json, sys; print(json.dumps(sorted(sys.modules)), file=sys.stderr)"
+#: Lists the modules before importing json to print them.
+DUMP = "import sys; loaded = sorted(sys.modules); import json; print(json.dumps(loaded), file=sys.stderr)"
 
 
 def modules_after(code: str, stdin: str = "") -> list[str]:
@@ -65,6 +70,30 @@ def test_cached_statusline_imports_only_the_standard_library(api: HTTPServer, ho
         assert name not in modules, f"{name} is imported on the cached statusline path"
 
 
+def test_stale_statusline_starts_its_refresh_on_the_standard_library_alone(
+    api: HTTPServer, home: Path, token: str
+) -> None:
+    support.write_credentials(home / ".claude", support.credentials_blob(token))
+    support.serve(api, support.load_body("variant_new_keys_over_100.json"))
+    stdin = json.dumps({"rate_limits": {"five_hour": {"used_percentage": 12, "resets_at": 1900000000}}})
+    assert support.run_cli("statusline", input="{}").returncode == 0
+    (entry_path,) = (home / ".cache").rglob("*.json")
+    entry = json.loads(entry_path.read_text())
+    entry["fetched_at"] -= 3600
+    entry_path.write_text(json.dumps(entry))
+    modules = modules_after("from claude_usage.cli import main\nrc = main(['statusline'])\nassert rc == 0", stdin)
+    assert "claude_usage._spawn" in modules, "the stale render must start the background refresh"
+    baseline = set(modules_after("pass"))
+    third_party = sorted(
+        name
+        for name in set(modules) - baseline
+        if name.split(".")[0] not in sys.stdlib_module_names and name.split(".")[0] != "claude_usage"
+    )
+    assert third_party == []
+    for name in (*HEAVY, *SLOW_STDLIB, *SLOW_OURS):
+        assert name not in modules, f"{name} is imported on the stale statusline path"
+
+
 def test_import_claude_usage_is_nearly_free() -> None:
     modules = modules_after("import claude_usage")
     ours = [name for name in modules if name.startswith("claude_usage")]
@@ -86,3 +115,24 @@ def test_cheap_commands_do_not_import_the_client(command: list[str]) -> None:
     )
     for name in ("requests", "cattrs", "keyring", "importlib.metadata"):
         assert name not in modules
+
+
+def test_the_statusline_script_renders_as_the_subcommand_without_the_launchers_re(
+    api: HTTPServer, home: Path, token: str
+) -> None:
+    script = Path(support.cli_command()[0]).with_name("claude-usage-statusline")
+    assert script.exists(), "the wheel installs claude-usage-statusline beside claude-usage"
+    support.write_credentials(home / ".claude", support.credentials_blob(token))
+    support.serve(api, support.load_body("variant_new_keys_over_100.json"))
+    stdin = json.dumps({"rate_limits": {"five_hour": {"used_percentage": 12.9, "resets_at": 1900000000}}})
+    expected = support.run_cli("statusline", "--color", "never", input=stdin)
+    env = dict(os.environ, PYTHONPROFILEIMPORTTIME="1")
+    done = subprocess.run(
+        [str(script), "--color", "never"], input=stdin, capture_output=True, text=True, env=env, timeout=60, check=False
+    )
+    assert done.returncode == 0
+    assert done.stdout == expected.stdout and done.stdout.startswith("5h 12%")
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert "claude_usage.cli._statusline" in imported
+    for name in (*HEAVY, *SLOW_STDLIB, *SLOW_OURS):
+        assert name not in imported, f"{name} is imported by claude-usage-statusline"

@@ -40,11 +40,11 @@ every statusline render takes.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
 
+from claude_usage import _fastjson
 from claude_usage._defaults import (
     ENV_BACKEND,
     ENV_OAUTH_SCOPES,
@@ -369,7 +369,7 @@ def read_entry(path: str | os.PathLike[str]) -> CacheEntry | None:
     if len(data) > MAX_CACHE_BYTES:
         return None
     try:
-        document = json.loads(data)
+        document = _fastjson.loads(data)
     except (ValueError, RecursionError):
         return None
     return CacheEntry.from_json(document)
@@ -389,7 +389,7 @@ def write_entry(path: str | os.PathLike[str], entry: CacheEntry) -> bool:
         return False
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(entry.to_json(), handle, separators=(",", ":"))
+            handle.write(_fastjson.dumps(entry.to_json()))
         os.replace(temporary, path)
     except (OSError, TypeError, ValueError):
         try:  # noqa: SIM105 - contextlib is not worth its import on the render path

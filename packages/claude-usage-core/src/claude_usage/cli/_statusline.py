@@ -20,11 +20,12 @@ bad option or ``--format`` is said in the row itself.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import sys
 import time
+
+from claude_usage import _fastjson
 
 USAGE = """\
 usage: claude-usage statusline [--format FORMAT] [--color WHEN] [--no-fetch] [--max-age SECONDS]
@@ -149,7 +150,7 @@ def _read_stdin() -> dict[str, object]:
     if sys.stdin is None or sys.stdin.isatty():
         return {}
     try:
-        payload = json.loads(sys.stdin.buffer.read(1024 * 1024) or b"{}")
+        payload = _fastjson.loads(sys.stdin.buffer.read(1024 * 1024) or b"{}")
     except (ValueError, RecursionError, OSError):
         return {}  # garbage from an older or newer Claude Code: render without it
     return payload if isinstance(payload, dict) else {}

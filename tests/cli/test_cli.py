@@ -76,6 +76,9 @@ def test_json_output_has_the_documented_keys(api: HTTPServer, logged_in: Path, b
         "utilization": 53.0,
         "resets_at": "2026-07-08T00:49:59.940321+00:00",
         "label": "Current session",
+        "projected_percent": None,
+        "runs_out_at": None,
+        "forecast_basis": "reset_due",  # a July body, printed later
     }
     assert set(document["windows"]) == {"five_hour", "seven_day"}
     assert [limit["kind"] for limit in document["limits"]] == ["session", "weekly_all", "weekly_scoped"]

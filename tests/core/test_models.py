@@ -304,6 +304,9 @@ def test_unknown_non_null_windows_reach_the_user(body: dict[str, Any]) -> None:
         "utilization": 17.0,
         "resets_at": "2026-07-13T06:00:00+00:00",
         "label": "Current week (Cowork)",
+        "projected_percent": None,
+        "runs_out_at": None,
+        "forecast_basis": "reset_due",  # a July body, read in December
     }
 
 
@@ -648,7 +651,7 @@ def test_unstructure_is_json_serialisable(name: str) -> None:
     for key, value in dumped["windows"].items():
         source = usage.windows[key]
         credit = {"limit_dollars", "used_dollars", "remaining_dollars", "covered_models_label"}
-        assert set(value) == {"utilization", "resets_at", "label"} | (
+        assert set(value) == {"utilization", "resets_at", "label", *FORECAST_KEYS} | (
             credit if isinstance(source, CreditWindow) else set()
         )
         assert value["label"] == source.label
@@ -664,17 +667,30 @@ def test_unstructure_is_json_serialisable(name: str) -> None:
         assert entry["resets_at"] is None or isinstance(entry["resets_at"], str)
 
 
+FORECAST_KEYS = ("projected_percent", "runs_out_at", "forecast_basis")
+
+
 def test_unstructure_published_body_exact(body: dict[str, Any]) -> None:
-    dumped = unstructure_usage(parse_usage(body))
+    # Half-way through the five-hour window; the week began 5 d 16.5 h ago.
+    now = datetime(2026, 7, 7, 22, 19, 59, 940321, tzinfo=UTC)
+    dumped = unstructure_usage(parse_usage(body), now=now)
+    runs_out = now + timedelta(seconds=9000 * 47 / 53)  # 53 % in 2.5 h: 47 % more at that rate
     assert dumped["five_hour"] == {
         "utilization": 53.0,
         "resets_at": "2026-07-08T00:49:59.940321+00:00",
         "label": "Current session",
+        "projected_percent": pytest.approx(106.0),
+        "runs_out_at": runs_out.isoformat(),
+        "forecast_basis": "average",
     }
+    week_elapsed = timedelta(days=7) - (datetime(2026, 7, 13, 6, tzinfo=UTC) - now)
     assert dumped["seven_day"] == {
         "utilization": 8.0,
         "resets_at": "2026-07-13T06:00:00+00:00",
         "label": "Current week (all models)",
+        "projected_percent": pytest.approx(8.0 * timedelta(days=7) / week_elapsed),
+        "runs_out_at": None,
+        "forecast_basis": "average",
     }
     assert dumped["limits"][2] == {
         "kind": "weekly_scoped",
@@ -685,6 +701,9 @@ def test_unstructure_published_body_exact(body: dict[str, Any]) -> None:
         "model": "Fable",
         "group": "weekly",
         "surface": None,
+        "projected_percent": pytest.approx(6.0 * timedelta(days=7) / week_elapsed),
+        "runs_out_at": None,
+        "forecast_basis": "average",
     }
     assert dumped["extra_usage"] == {
         "is_enabled": False,

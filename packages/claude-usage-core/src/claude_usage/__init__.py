@@ -50,6 +50,7 @@ if TYPE_CHECKING:
         ServerError,
         TokenExpiredError,
     )
+    from claude_usage.forecast import Forecast, forecast_limit, forecast_window
     from claude_usage.models import CreditWindow, ExtraUsage, Limit, PromoCredit, UsageData, UsageWindow
 
 _ERRORS = (
@@ -94,6 +95,9 @@ _LAZY: dict[str, str] = {
     "ClientConfig": "claude_usage.client",
     "parse_usage": "claude_usage._convert",
     "unstructure_usage": "claude_usage._convert",
+    "Forecast": "claude_usage.forecast",
+    "forecast_window": "claude_usage.forecast",
+    "forecast_limit": "claude_usage.forecast",
     "BackendStatus": "claude_usage._registry",
     "backend_names": "claude_usage._registry",
     "backend_statuses": "claude_usage._registry",
@@ -114,6 +118,7 @@ __all__ = [
     "CredentialsNotFoundError",
     "CreditWindow",
     "ExtraUsage",
+    "Forecast",
     "InsufficientScopeError",
     "InvalidCredentialsError",
     "Limit",
@@ -136,6 +141,8 @@ __all__ = [
     "__version__",
     "backend_names",
     "backend_statuses",
+    "forecast_limit",
+    "forecast_window",
     "get_usage",
     "load_credentials",
     "parse_claude_code_credentials",

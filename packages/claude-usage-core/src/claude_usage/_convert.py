@@ -33,6 +33,7 @@ import attrs
 import cattrs
 
 from claude_usage.errors import ResponseFormatError
+from claude_usage.forecast import Forecast, forecast_limit, forecast_window
 from claude_usage.models import (
     CREDIT_WINDOWS,
     KNOWN_WINDOWS,
@@ -380,8 +381,26 @@ def parse_usage(body: Any) -> UsageData:
     raise ResponseFormatError(f"unexpected usage response ({message})")
 
 
-def _unstructure_window(window: UsageWindow | None) -> dict[str, Any] | None:
-    return None if window is None else _CONVERTER.unstructure(window)
+def _forecast_fields(forecast: Forecast) -> dict[str, Any]:
+    return {
+        "projected_percent": forecast.projected_percent,
+        "runs_out_at": None if forecast.runs_out_at is None else forecast.runs_out_at.isoformat(),
+        "forecast_basis": forecast.basis,
+    }
+
+
+def _unstructure_window(key: str, window: UsageWindow | None, now: datetime) -> dict[str, Any] | None:
+    if window is None:
+        return None
+    document: dict[str, Any] = _CONVERTER.unstructure(window)
+    document.update(_forecast_fields(forecast_window(key, window, now)))
+    return document
+
+
+def _unstructure_limit(limit: Limit, now: datetime) -> dict[str, Any]:
+    document: dict[str, Any] = _CONVERTER.unstructure(limit)
+    document.update(_forecast_fields(forecast_limit(limit, now)))
+    return document
 
 
 def _amount(value: Decimal | None) -> float | None:
@@ -396,13 +415,16 @@ def _extra_document(extra: ExtraUsage) -> dict[str, Any]:
     return document
 
 
-def unstructure_usage(usage: UsageData) -> dict[str, Any]:
-    """The JSON document ``claude-usage --json`` prints (and the cache keeps)."""
+def unstructure_usage(usage: UsageData, now: datetime | None = None) -> dict[str, Any]:
+    """The JSON document ``claude-usage --json`` prints. Every window and
+    limit carries its forecast (:mod:`claude_usage.forecast`) as of ``now``
+    (timezone-aware; default: the clock)."""
+    moment = now if now is not None else datetime.now(timezone.utc)
     return {
-        "five_hour": _unstructure_window(usage.five_hour),
-        "seven_day": _unstructure_window(usage.seven_day),
-        "windows": {key: _unstructure_window(value) for key, value in usage.windows.items()},
-        "limits": [_CONVERTER.unstructure(limit) for limit in usage.limits],
+        "five_hour": _unstructure_window("five_hour", usage.five_hour, moment),
+        "seven_day": _unstructure_window("seven_day", usage.seven_day, moment),
+        "windows": {key: _unstructure_window(key, value, moment) for key, value in usage.windows.items()},
+        "limits": [_unstructure_limit(limit, moment) for limit in usage.limits],
         "extra_usage": None if usage.extra_usage is None else _extra_document(usage.extra_usage),
         "promo_credits": [_CONVERTER.unstructure(promo) for promo in usage.promo_credits],
     }

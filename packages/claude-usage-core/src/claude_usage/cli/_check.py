@@ -27,6 +27,7 @@ from claude_usage.cli._usage import (
     open_client,
     warn_if_stale,
 )
+from claude_usage.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from claude_usage.client import UsageClient
@@ -50,13 +51,15 @@ def _emit(args: argparse.Namespace, verdict: Verdict, fetched_at: float, stale: 
         document = {**verdict.document(), "fetched_at": iso(fetched_at), "stale": stale, **extra}
         _print(json.dumps(document, indent=2))
     else:
-        _print(verdict.line())
+        _print(verdict.line(getattr(args, "time", "relative")))
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    if args.max is None and not args.forecast:
+        raise ConfigurationError("check needs --max PERCENT, --forecast or both (see `claude-usage check --help`)")
     with open_client(args) as client:
         cached = fetch(args, client, max_age=args.max_age)
-    verdict = judge(cached.data, args.window, args.max)
+    verdict = judge(cached.data, args.window, args.max, forecast=args.forecast)
     _emit(args, verdict, cached.fetched_at, cached.stale)
     warn_if_stale(cached, "using")
     return _exit.OVER if verdict.over else _exit.OK

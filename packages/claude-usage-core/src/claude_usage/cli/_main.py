@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 
 from claude_usage._version import __version__
 from claude_usage.cache import DEFAULT_MAX_AGE
-from claude_usage.cli import _exit, _usage
+from claude_usage.cli import _exit, _render, _usage
 from claude_usage.errors import ClaudeUsageError
 
 PROG = "claude-usage"
@@ -39,7 +39,10 @@ STALE_NOTE = """\
 
 COMMAND_EXIT_CODES = {
     "show": "  0   success (also with older cached data; see below)\n" + ERROR_CODES + STALE_NOTE,
-    "check": "  0   under the threshold\n  1   at or over the threshold\n" + ERROR_CODES + STALE_NOTE,
+    "check": "  0   under the threshold (and, with --forecast, not on pace to run out)\n"
+    "  1   at or over the threshold, or with --forecast on pace to run out before the reset\n"
+    + ERROR_CODES
+    + STALE_NOTE,
     "wait": "  0   under the threshold (at once, or after waiting)\n  1   --max-wait elapsed first\n"
     + ERROR_CODES
     + "  130 interrupted (Ctrl-C or SIGTERM): never 0, which would say usage is under\n"
@@ -106,8 +109,8 @@ WINDOW_HELP = {
 
 DESCRIPTIONS = {
     "show": "Show usage per window, the limits and extra usage.",
-    "check": "Compare usage with a threshold: exit 0 when under PERCENT, 1 when at or over. "
-    "Prints one line saying what was compared.",
+    "check": "Compare usage with a threshold: exit 0 when under PERCENT, 1 when at or over; with --forecast, "
+    "also 1 when a window is on pace to run out before it resets. Prints one line saying what was compared.",
     "wait": "Return when usage is under PERCENT. When it is at or over, sleep until the window resets "
     "(no polling: one request to learn when, one after the reset to confirm), then check again.",
     "watch": "A live view: the table, re-rendered every interval with how old the data is. "
@@ -201,8 +204,15 @@ def _command_options(name: str, parser: argparse.ArgumentParser) -> None:
             "--max",
             metavar="PERCENT",
             type=_usage.percent_value,
-            required=True,
-            help="the threshold: at or over it exits 1 (80 or 80%%)",
+            default=None,
+            help="the threshold: at or over it exits 1 (80 or 80%%); needed unless --forecast is given",
+        )
+        group.add_argument(
+            "--forecast",
+            action="store_true",
+            default=False,
+            help="exit 1 when a selected window is on pace to run out before it resets (the average rate since "
+            "it began, carried to the reset), saying when",
         )
         group.add_argument("--window", metavar="NAME", default=_usage.ANY, help=WINDOW_HELP["check"])
     elif name == "wait":
@@ -256,6 +266,28 @@ def _command_options(name: str, parser: argparse.ArgumentParser) -> None:
         )
 
 
+TIME_HELP = (
+    "how reset and run-out times are printed: relative (in 2h 14m, the default), local (3:30pm (Europe/Berlin), "
+    "in your zone; TZ is honoured) or utc"
+)
+REMAINING_HELP = "show the share left (76%% left) instead of the share used"
+
+
+def _display_options(parser: argparse.ArgumentParser, *, top: bool, remaining: bool = True) -> None:
+    """--time (show, also before any command, watch and check) and
+    --remaining (show and watch)."""
+    parser.add_argument(
+        "--time",
+        choices=_render.TIME_STYLES,
+        default="relative" if top else argparse.SUPPRESS,
+        help=TIME_HELP,
+    )
+    if remaining:
+        parser.add_argument(
+            "--remaining", action="store_true", default=False if top else argparse.SUPPRESS, help=REMAINING_HELP
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
@@ -265,6 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--all-profiles", action="store_true", default=False, help=ALL_PROFILES_HELP)
+    _display_options(parser, top=True)
     _common(parser, top=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in ("show", "check", "wait", "watch", "doctor", "serve", "backends"):
@@ -278,6 +311,8 @@ def build_parser() -> argparse.ArgumentParser:
         _command_options(name, sub)
         if name == "show":
             sub.add_argument("--all-profiles", action="store_true", default=argparse.SUPPRESS, help=ALL_PROFILES_HELP)
+        if name in ("show", "watch", "check"):
+            _display_options(sub, top=False, remaining=name != "check")
         _common(sub, top=False, command=name)
     statusline = commands.add_parser(
         "statusline",
@@ -332,7 +367,11 @@ def cmd_show(args: argparse.Namespace) -> int:
         from claude_usage.cli._render import Style, render_usage
 
         width = shutil.get_terminal_size((80, 24)).columns
-        _print(render_usage(usage, style=Style(_use_colour(args.color)), width=width))
+        _print(
+            render_usage(
+                usage, style=Style(_use_colour(args.color)), width=width, time_style=args.time, remaining=args.remaining
+            )
+        )
     _usage.warn_if_stale(cached)
     return _exit.OK
 
@@ -367,7 +406,10 @@ def _show_all_profiles(args: argparse.Namespace) -> int:
             document = {**unstructure_usage(usage), "fetched_at": _usage.iso(cached.fetched_at), "stale": cached.stale}
             entries.append({"profile": profile, "usage": document, "error": None})
             stale = f" (stale: {_usage.stale_reason(cached)})" if cached.stale else ""
-            sections.append(f"{style.bold(label)}{stale}\n" + render_usage(usage, style=style, width=width))
+            sections.append(
+                f"{style.bold(label)}{stale}\n"
+                + render_usage(usage, style=style, width=width, time_style=args.time, remaining=args.remaining)
+            )
     _print(json.dumps({"profiles": entries}, indent=2) if args.json else "\n\n".join(sections))
     return code
 

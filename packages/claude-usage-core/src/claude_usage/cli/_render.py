@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from decimal import Decimal
 
+from claude_usage.forecast import Forecast, forecast_limit, forecast_window
 from claude_usage.models import CreditWindow, ExtraUsage, Limit, PromoCredit, UsageData, UsageWindow, currency_exponent
 from claude_usage.names import limit_group, limit_title, window_name
 
@@ -42,13 +43,74 @@ def format_age(seconds: float) -> str:
     return format_duration(math.floor(max(0.0, seconds)))
 
 
-def describe_reset(resets_at: datetime | None, now: datetime | None = None) -> str:
+#: ``--time`` values: how a reset or run-out time is printed.
+TIME_STYLES = ("relative", "local", "utc")
+
+
+def zone_name() -> str:
+    """The user's time zone as Claude Code names it: ``TZ`` when it names a
+    zone, else the zone ``/etc/localtime`` links to, else its abbreviation."""
+    import os
+
+    tz = os.environ.get("TZ", "").lstrip(":")
+    if tz and "/" in tz and not tz.startswith("/"):
+        return tz
+    try:
+        target = os.path.realpath("/etc/localtime")
+    except OSError:
+        target = ""
+    if "zoneinfo/" in target and not tz:
+        return target.split("zoneinfo/", 1)[1]
+    return datetime.now().astimezone().tzname() or "local time"
+
+
+def clock_time(when: datetime, style: str = "local", now: datetime | None = None) -> str:
+    """``3:30pm (Europe/Berlin)``, or ``Dec 13, 6am (Europe/Berlin)`` when not
+    today there, as Claude Code prints reset times; ``style="utc"`` says it
+    in UTC."""
+    if style == "utc":
+        shown, zone = when.astimezone(timezone.utc), "UTC"
+        today = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).date()
+    else:
+        shown, zone = when.astimezone(), zone_name()
+        today = (now or datetime.now(timezone.utc)).astimezone().date()
+    hour = shown.hour % 12 or 12
+    text = f"{hour}{shown.strftime(':%M') if shown.minute else ''}{'am' if shown.hour < 12 else 'pm'}"
+    if shown.date() != today:
+        text = f"{shown.strftime('%b')} {shown.day}, {text}"
+    return f"{text} ({zone})"
+
+
+def describe_reset(resets_at: datetime | None, now: datetime | None = None, style: str = "relative") -> str:
     if resets_at is None:
         return "no reset scheduled"
     remaining = (resets_at - (now or datetime.now(timezone.utc))).total_seconds()
     if remaining <= 0:
         return "reset due now"
+    if style != "relative":
+        return f"resets {clock_time(resets_at, style, now)}"
     return f"resets in {format_duration(remaining)}"
+
+
+def describe_pace(forecast: Forecast, now: datetime | None = None, style: str = "relative") -> str | None:
+    """``on pace for 160%: runs out at 12:37pm (UTC), 1h 52m before the
+    reset``; ``None`` when there is no forecast to tell."""
+    if forecast.projected_percent is None:
+        return "too early in the window to project" if forecast.basis == "too_early" else None
+    # Rounded, not floored: a projection is an estimate, not a limit reached.
+    pace = f"on pace for {round(min(forecast.projected_percent, 999_999.0))}%"
+    if forecast.runs_out_at is None:
+        return f"{pace} at the reset"
+    moment = now or datetime.now(timezone.utc)
+    margin = forecast.margin
+    before = f", {format_duration(margin.total_seconds())} before the reset" if margin is not None else ""
+    if forecast.runs_out_at <= moment:
+        return f"{pace}: out now{before}"
+    if style == "relative":
+        when = f"in {format_duration((forecast.runs_out_at - moment).total_seconds())}"
+    else:
+        when = f"at {clock_time(forecast.runs_out_at, style, now)}"
+    return f"{pace}: runs out {when}{before}"
 
 
 def format_percent(value: float) -> str:
@@ -117,6 +179,15 @@ class Style:
 SEVERITY_COLOURS = {"normal": "32", "warning": "33", "critical": "31"}
 
 
+def format_share(percent: float, remaining: bool = False) -> str:
+    """``24%`` used, or with ``remaining`` ``76% left`` (what is left of the
+    window; nothing is left past 100%)."""
+    if not remaining:
+        return format_percent(percent)
+    # Floored too: 23.5% used leaves "76% left".
+    return f"{format_percent(max(0.0, 100.0 - percent))} left"
+
+
 def bar(percent: float, width: int) -> str:
     if width <= 0:
         return ""
@@ -150,29 +221,43 @@ def _credit_money(credit: CreditWindow | PromoCredit) -> str:
     return ""
 
 
-def render_usage(usage: UsageData, *, style: Style, width: int = 80, now: datetime | None = None) -> str:
-    """The readable view: one line per window, the limits grouped as the
-    server groups them, promotional credits, extra usage."""
+def render_usage(
+    usage: UsageData,
+    *,
+    style: Style,
+    width: int = 80,
+    now: datetime | None = None,
+    time_style: str = "relative",
+    remaining: bool = False,
+) -> str:
+    """The readable view: one line per window with its pace below it, the
+    limits grouped as the server groups them, promotional credits, extra
+    usage. ``remaining`` shows the share left instead of the share used."""
     lines: list[str] = []
-    rows: list[tuple[str, UsageWindow, str | None]] = [
-        (window_label(key, window.label), window, _window_severity(key, usage)) for key, window in usage.windows.items()
+    moment = now or datetime.now(timezone.utc)
+    rows: list[tuple[str, str, UsageWindow, str | None]] = [
+        (key, window_label(key, window.label), window, _window_severity(key, usage))
+        for key, window in usage.windows.items()
     ]
-    label_width = max((len(label) for label, _, _ in rows), default=0)
+    label_width = max((len(label) for _, label, _, _ in rows), default=0)
     bar_width = max(0, min(20, width - label_width - 30))
     if not rows:
         lines.append("No usage windows reported.")
-    for label, window, severity in rows:
+    for key, label, window, severity in rows:
         percent = window.utilization
         meter = f"{style.severity(severity, bar(percent, bar_width))} " if bar_width >= 5 else ""
-        shown = style.severity(severity, f"{format_percent(percent):>4}")
-        details = describe_reset(window.resets_at, now)
+        shown = style.severity(severity, f"{format_share(percent, remaining):>4}")
+        details = describe_reset(window.resets_at, moment, time_style)
         if isinstance(window, CreditWindow) and _credit_money(window):
             details = f"{_credit_money(window)}, {details}"
         lines.append(f"{label:<{label_width}}  {meter}{shown}  {style.dim(details)}")
+        pace = describe_pace(forecast_window(key, window, moment), moment, time_style)
+        if pace is not None:
+            lines.append(f"{'':<{label_width}}  {style.dim(pace)}")
     if usage.limits:
         lines.append("")
         lines.append(style.bold("Limits"))
-        lines.extend(render_limits(usage.limits, style=style, now=now))
+        lines.extend(render_limits(usage.limits, style=style, now=moment, time_style=time_style, remaining=remaining))
     if usage.promo_credits:
         lines.append("")
         lines.append(style.bold("Promotional credits"))
@@ -193,7 +278,14 @@ def grouped(limits: Iterable[Limit]) -> list[Limit]:
     return sorted(rows, key=lambda limit: order[limit_group(limit.kind, limit.group)])
 
 
-def render_limits(limits: Iterable[Limit], *, style: Style, now: datetime | None = None) -> list[str]:
+def render_limits(
+    limits: Iterable[Limit],
+    *,
+    style: Style,
+    now: datetime | None = None,
+    time_style: str = "relative",
+    remaining: bool = False,
+) -> list[str]:
     rows = grouped(limits)
     labels = [limit_label(limit) for limit in rows]
     label_width = max((len(label) for label in labels), default=0)
@@ -202,11 +294,11 @@ def render_limits(limits: Iterable[Limit], *, style: Style, now: datetime | None
         marker = "▶" if limit.is_active else " "
         binding = style.bold("  ← binding now") if limit.is_active else ""
         severity = f" [{limit.severity}]" if limit.severity and limit.severity != "normal" else ""
-        shown = style.severity(limit.severity, f"{format_percent(limit.percent):>4}")
-        lines.append(
-            f"{marker} {label:<{label_width}}  {shown}{severity}  {style.dim(describe_reset(limit.resets_at, now))}"
-            f"{binding}"
-        )
+        shown = style.severity(limit.severity, f"{format_share(limit.percent, remaining):>4}")
+        reset = describe_reset(limit.resets_at, now, time_style)
+        pace = describe_pace(forecast_limit(limit, now), now, time_style) if limit.kind != "spend" else None
+        tail = f" · {pace}" if pace is not None and pace.endswith("before the reset") else ""
+        lines.append(f"{marker} {label:<{label_width}}  {shown}{severity}  {style.dim(reset + tail)}{binding}")
     return lines
 
 

@@ -16,6 +16,7 @@ import argparse
 import sys
 import time
 from collections.abc import Iterator, Sequence
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from claude_usage.errors import ClaudeUsageError, ConfigurationError
@@ -43,6 +44,7 @@ class UsageCollector:
 
         from claude_usage.cache import UsageCache
         from claude_usage.client import UsageClient
+        from claude_usage.forecast import forecast_window
 
         labels = ["profile"]
         utilization = GaugeMetricFamily(
@@ -57,6 +59,17 @@ class UsageCollector:
             "claude_usage_limit_percent",
             "Used share of each entry of the limits list, in percent",
             labels=[*labels, "kind", "model", "active"],
+        )
+        projected = GaugeMetricFamily(
+            "claude_usage_projected_percent",
+            "Share of a window used at its reset if the average rate since it began holds, in percent "
+            "(absent when there is no forecast: too early in the window, or a window of unknown length)",
+            labels=[*labels, "window"],
+        )
+        runs_out = GaugeMetricFamily(
+            "claude_usage_runs_out_at_seconds",
+            "When a window reaches 100% at that rate, as a Unix timestamp (absent when not before its reset)",
+            labels=[*labels, "window"],
         )
         up = GaugeMetricFamily(
             "claude_usage_up", "1 when fresh usage could be read for the profile, else 0", labels=labels
@@ -83,15 +96,21 @@ class UsageCollector:
                 up.add_metric([name], 0 if cached.stale else 1)
                 stale.add_metric([name], 1 if cached.stale else 0)
                 success.add_metric([name], cached.fetched_at)
+                now = datetime.now(timezone.utc)
                 for window, value in data.windows.items():
                     utilization.add_metric([name, window], value.utilization)
                     if value.resets_at is not None:
                         resets.add_metric([name, window], value.resets_at.timestamp())
+                    forecast = forecast_window(window, value, now)
+                    if forecast.projected_percent is not None:
+                        projected.add_metric([name, window], forecast.projected_percent)
+                    if forecast.runs_out_at is not None:
+                        runs_out.add_metric([name, window], forecast.runs_out_at.timestamp())
                 for entry in data.limits:
                     limit.add_metric(
                         [name, entry.kind, entry.model or "", "true" if entry.is_active else "false"], entry.percent
                     )
-        yield from (utilization, resets, limit, up, stale, success)
+        yield from (utilization, resets, projected, runs_out, limit, up, stale, success)
 
 
 def registry_for(args: argparse.Namespace) -> CollectorRegistry:

@@ -11,13 +11,14 @@ import re
 import sys
 import time
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from claude_usage.cli._render import format_age, format_percent, limit_label, window_label
+from claude_usage.cli._render import describe_pace, format_age, format_percent, limit_label, window_label
 from claude_usage.errors import ConfigurationError
+from claude_usage.forecast import Forecast, limit_length, project, window_length
 from claude_usage.models import KNOWN_WINDOWS
 from claude_usage.names import limit_group, window_name
 
@@ -157,26 +158,39 @@ class Measure:
     model: str | None = None
     group: str | None = None
     surface: str | None = None
+    length: timedelta | None = None
 
     def text(self) -> str:
         return f"{self.label} {format_percent(self.percent)}"
 
-    def document(self, maximum: float) -> dict[str, Any]:
+    def forecast(self, now: datetime) -> Forecast:
+        return project(self.percent, self.resets_at, self.length, now)
+
+    def document(self, maximum: float | None, now: datetime) -> dict[str, Any]:
+        forecast = self.forecast(now)
         document: dict[str, Any] = {
             "name": self.name,
             "type": self.type,
             "label": self.label,
             "percent": self.percent,
             "resets_at": iso_or_none(self.resets_at),
-            "over": self.percent >= maximum,
+            "over": maximum is not None and self.percent >= maximum,
         }
+        document.update(
+            projected_percent=forecast.projected_percent,
+            runs_out_at=iso_or_none(forecast.runs_out_at),
+            forecast_basis=forecast.basis,
+            runs_out=forecast.runs_out,
+        )
         if self.type == "limit":
             document.update(model=self.model, group=self.group, surface=self.surface)
         return document
 
 
 def _window(key: str, window: UsageWindow) -> Measure:
-    return Measure(key, window_label(key, window.label), window.utilization, window.resets_at, "window")
+    return Measure(
+        key, window_label(key, window.label), window.utilization, window.resets_at, "window", length=window_length(key)
+    )
 
 
 def _limit(limit: Limit) -> Measure:
@@ -189,6 +203,7 @@ def _limit(limit: Limit) -> Measure:
         limit.model,
         limit_group(limit.kind, limit.group),
         limit.surface,
+        limit_length(limit),
     )
 
 
@@ -281,47 +296,97 @@ def select(usage: UsageData, window: str) -> tuple[list[Measure], str | None]:
 
 @attrs.frozen
 class Verdict:
-    """The measures compared with a threshold: under, or at or over."""
+    """The measures compared with a threshold (under, or at or over) and,
+    with ``forecast``, with their pace (on pace to run out before the
+    reset, or not)."""
 
     window: str
-    maximum: float
+    maximum: float | None
     checked: Sequence[Measure]
     note: str | None = None
+    forecast: bool = False
+    now: datetime = attrs.field(factory=lambda: datetime.now(timezone.utc))
 
     @property
     def over_items(self) -> list[Measure]:
-        return sorted((m for m in self.checked if m.percent >= self.maximum), key=lambda m: -m.percent)
+        maximum = self.maximum
+        if maximum is None:
+            return []
+        return sorted((m for m in self.checked if m.percent >= maximum), key=lambda m: -m.percent)
+
+    @property
+    def running_out(self) -> list[tuple[Measure, Forecast]]:
+        """The measures on pace to run out before their reset, soonest first."""
+        if not self.forecast:
+            return []
+        found = [(m, m.forecast(self.now)) for m in self.checked]
+        paced: dict[tuple[str, float], tuple[Measure, Forecast]] = {}
+        for measure, forecast in found:
+            # five_hour and the session row are one limit: said once.
+            if forecast.runs_out_at is not None:
+                paced.setdefault((measure.label, measure.percent), (measure, forecast))
+        return sorted(paced.values(), key=lambda item: item[1].runs_out_at or self.now)
 
     @property
     def over(self) -> bool:
-        return bool(self.over_items)
+        return bool(self.over_items) or bool(self.running_out)
 
-    def line(self) -> str:
-        limit = f"{self.maximum:g}%"  # the threshold as the user wrote it
+    def _threshold_text(self, maximum: float) -> str:
+        limit = f"{maximum:g}%"  # the threshold as the user wrote it
         over = self.over_items
         if not self.checked:
-            text = f"no windows or limits reported: nothing is at or over {limit}"
-        elif len(self.checked) == 1:
+            return f"no windows or limits reported: nothing is at or over {limit}"
+        if len(self.checked) == 1:
             only = self.checked[0]
-            text = f"{only.text()} is {'at or over' if over else 'under'} {limit}"
-        elif over:
+            return f"{only.text()} is {'at or over' if over else 'under'} {limit}"
+        if over:
             text = f"{over[0].text()} is at or over {limit}"
             if len(over) > 1:
                 text += f" (also at or over: {'; '.join(m.text() for m in over[1:])})"
-        else:
-            highest = max(self.checked, key=lambda m: m.percent)
-            text = f"all {len(self.checked)} windows and limits are under {limit} (highest: {highest.text()})"
+            return text
+        highest = max(self.checked, key=lambda m: m.percent)
+        return f"all {len(self.checked)} windows and limits are under {limit} (highest: {highest.text()})"
+
+    def _forecast_text(self, time_style: str) -> str:
+        running = self.running_out
+        if running:
+            measure, forecast = running[0]
+            text = f"{measure.text()} is {describe_pace(forecast, self.now, time_style)}"
+            if len(running) > 1:
+                text += f" (also on pace to run out: {'; '.join(m.text() for m, _ in running[1:])})"
+            return text
+        paced = [(m, m.forecast(self.now)) for m in self.checked]
+        known = [(m, f) for m, f in paced if f.projected_percent is not None]
+        if not known:
+            return "no window can be projected yet (too early in each, or of unknown length)"
+        measure, forecast = max(known, key=lambda item: item[1].projected_percent or 0.0)
+        return (
+            f"nothing is on pace to run out before it resets (highest pace: {measure.text()}, "
+            f"{describe_pace(forecast, self.now, time_style)})"
+        )
+
+    def line(self, time_style: str = "relative") -> str:
+        parts = []
+        if self.maximum is not None:
+            parts.append(self._threshold_text(self.maximum))
+        if self.forecast:
+            parts.append(self._forecast_text(time_style))
+        text = "; ".join(parts)
         return f"{text} ({self.note})" if self.note else text
 
     def document(self) -> dict[str, Any]:
         return {
             "over": self.over,
-            "checked": [m.document(self.maximum) for m in self.checked],
+            "checked": [m.document(self.maximum, self.now) for m in self.checked],
             "max": self.maximum,
+            "forecast": self.forecast,
+            "runs_out": bool(self.running_out),
             "window": self.window,
         }
 
 
-def judge(usage: UsageData, window: str, maximum: float) -> Verdict:
+def judge(
+    usage: UsageData, window: str, maximum: float | None, *, forecast: bool = False, now: datetime | None = None
+) -> Verdict:
     measures, note = select(usage, window)
-    return Verdict(window, maximum, measures, note)
+    return Verdict(window, maximum, measures, note, forecast, now or datetime.now(timezone.utc))

@@ -51,10 +51,17 @@ def footer(cached: CachedUsage, problem: str | None, interval: float, now: float
     return text
 
 
-def frame(cached: CachedUsage, problem: str | None, interval: float, style: Style) -> str:
+def frame(
+    cached: CachedUsage,
+    problem: str | None,
+    interval: float,
+    style: Style,
+    time_style: str = "relative",
+    remaining: bool = False,
+) -> str:
     width = shutil.get_terminal_size((80, 24)).columns
     now = time.time()
-    table = render_usage(cached.data, style=style, width=width)
+    table = render_usage(cached.data, style=style, width=width, time_style=time_style, remaining=remaining)
     return f"{table}\n\n{style.dim(footer(cached, problem, interval, now))}"
 
 
@@ -91,9 +98,13 @@ def cmd_watch(args: argparse.Namespace, style: Style) -> int:
                 if args.json:
                     output = document(last, problem) + "\n"
                 elif terminal:
-                    output = CLEAR + frame(last, problem, args.interval, style) + "\n"
+                    output = CLEAR + frame(last, problem, args.interval, style, args.time, args.remaining) + "\n"
                 else:
-                    output = ("\n" if renders else "") + frame(last, problem, args.interval, style) + "\n"
+                    output = (
+                        ("\n" if renders else "")
+                        + frame(last, problem, args.interval, style, args.time, args.remaining)
+                        + "\n"
+                    )
                 sys.stdout.write(output)
                 sys.stdout.flush()
                 renders += 1

@@ -1,0 +1,143 @@
+"""Pace: where a window is heading at the rate it has been used.
+
+A window of known length began ``length - (resets_at - now)`` ago. Carrying
+the average rate since then to the reset gives ``projected_percent``
+(utilization x length / elapsed); ``runs_out_at`` is when that rate reaches
+100 %, or ``None`` when it does not before the reset. A few minutes into a
+window one early burst would project thousands of percent, so before
+:data:`MIN_ELAPSED_SHARE` of the window has passed the forecast says
+``too_early`` instead of a number.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import attrs
+
+from claude_usage.models import Limit, UsageData, UsageWindow
+
+__all__ = [
+    "MIN_ELAPSED_SHARE",
+    "Forecast",
+    "forecast_limit",
+    "forecast_window",
+    "forecasts",
+    "limit_length",
+    "project",
+    "window_length",
+]
+
+FIVE_HOURS = timedelta(hours=5)
+SEVEN_DAYS = timedelta(days=7)
+
+#: Window lengths by key; ``seven_day_*`` (per model, OAuth apps, ...) are weekly.
+WINDOW_LENGTHS = {"five_hour": FIVE_HOURS, "seven_day": SEVEN_DAYS}
+#: Lengths of ``limits`` rows by ``group`` (a gateway's monthly group has no fixed length).
+GROUP_LENGTHS = {"session": FIVE_HOURS, "weekly": SEVEN_DAYS, "daily": timedelta(days=1)}
+#: Before this share of a window has passed (15 minutes of five hours, 8.4
+#: hours of a week) the average rate says too little to project.
+MIN_ELAPSED_SHARE = 0.05
+
+#: Why a forecast has no number, or what its number rests on.
+BASES = ("average", "too_early", "unknown_length", "not_started", "reset_due")
+
+
+@attrs.frozen
+class Forecast:
+    """Where one window is heading.
+
+    ``basis`` says what the figures rest on: ``"average"`` (the rate since
+    the window began, carried to the reset), or why there are none:
+    ``"too_early"`` (less than :data:`MIN_ELAPSED_SHARE` of the window has
+    passed), ``"unknown_length"`` (a window or group whose length is not
+    known, such as a credit), ``"not_started"`` (no reset time) or
+    ``"reset_due"`` (the reset time has passed). ``projected_percent`` is the
+    share used at the reset at that rate; ``runs_out_at`` when 100 % is
+    reached (``now`` when it already is), ``None`` when not before the reset.
+    """
+
+    basis: str
+    projected_percent: float | None = None
+    runs_out_at: datetime | None = None
+    resets_at: datetime | None = None
+
+    @property
+    def runs_out(self) -> bool:
+        """Whether the window is projected to reach 100 % before it resets."""
+        return self.runs_out_at is not None
+
+    @property
+    def margin(self) -> timedelta | None:
+        """How long before the reset it runs out, when it does."""
+        if self.runs_out_at is None or self.resets_at is None:
+            return None
+        return self.resets_at - self.runs_out_at
+
+
+def window_length(key: str) -> timedelta | None:
+    """The length of the window under ``key`` in ``UsageData.windows``, if known."""
+    if key in WINDOW_LENGTHS:
+        return WINDOW_LENGTHS[key]
+    return SEVEN_DAYS if key.startswith("seven_day_") else None
+
+
+def limit_length(limit: Limit) -> timedelta | None:
+    """The length of a ``limits`` row, by its group (else its kind), if known."""
+    if limit.group is not None:
+        return GROUP_LENGTHS.get(limit.group)
+    return {"session": FIVE_HOURS, "weekly_all": SEVEN_DAYS, "weekly_scoped": SEVEN_DAYS}.get(limit.kind)
+
+
+def _now(now: datetime | None) -> datetime:
+    if now is None:
+        return datetime.now(timezone.utc)
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    return now
+
+
+def project(
+    percent: float, resets_at: datetime | None, length: timedelta | None, now: datetime | None = None
+) -> Forecast:
+    """The forecast for ``percent`` used of a window of ``length`` that resets
+    at ``resets_at``, as of ``now`` (timezone-aware; default: the clock)."""
+    moment = _now(now)
+    if length is None:
+        return Forecast("unknown_length", resets_at=resets_at)
+    if resets_at is None:
+        return Forecast("not_started")
+    remaining = resets_at - moment
+    if remaining <= timedelta(0):
+        return Forecast("reset_due", resets_at=resets_at)
+    elapsed = length - remaining
+    if elapsed < length * MIN_ELAPSED_SHARE:
+        return Forecast("too_early", resets_at=resets_at)
+    used = max(0.0, percent)
+    projected = used * (length / elapsed)
+    if used >= 100.0:
+        runs_out_at: datetime | None = moment
+    elif used <= 0.0:
+        runs_out_at = None
+    else:
+        # At the average rate, the rest of the window lasts this long (in
+        # seconds: a tiny share used makes it too long for a timedelta).
+        until_full = elapsed.total_seconds() * ((100.0 - used) / used)
+        runs_out_at = moment + timedelta(seconds=until_full) if until_full < remaining.total_seconds() else None
+    return Forecast("average", projected, runs_out_at, resets_at)
+
+
+def forecast_window(key: str, window: UsageWindow, now: datetime | None = None) -> Forecast:
+    """The forecast for the window under ``key`` (``"five_hour"``, ...)."""
+    return project(window.utilization, window.resets_at, window_length(key), now)
+
+
+def forecast_limit(limit: Limit, now: datetime | None = None) -> Forecast:
+    """The forecast for one ``limits`` row."""
+    return project(limit.percent, limit.resets_at, limit_length(limit), now)
+
+
+def forecasts(usage: UsageData, now: datetime | None = None) -> dict[str, Forecast]:
+    """The forecast of every window of ``usage``, by key."""
+    moment = _now(now)
+    return {key: forecast_window(key, window, moment) for key, window in usage.windows.items()}

@@ -1,0 +1,136 @@
+"""Forecasts, --time and --remaining in the commands, run as subprocesses
+against a loopback server with reset times relative to now."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+import support
+
+
+@pytest.fixture
+def logged_in(home: Path, token: str) -> Path:
+    return support.write_credentials(home / ".claude", support.credentials_blob(token))
+
+
+def at(seconds_from_now: float) -> str:
+    return datetime.fromtimestamp(time.time() + seconds_from_now, timezone.utc).isoformat()
+
+
+def body(five: float = 80.0, five_reset: float = 2.5 * 3600, seven: float = 30.0) -> dict[str, Any]:
+    """Five hours at ``five`` % with ``five_reset`` seconds to go; the week half-way at ``seven`` %."""
+    return {
+        "five_hour": {"utilization": five, "resets_at": at(five_reset)},
+        "seven_day": {"utilization": seven, "resets_at": at(3.5 * 86400)},
+        "limits": [
+            {"kind": "session", "group": "session", "percent": five, "resets_at": at(five_reset), "is_active": True},
+            {"kind": "weekly_all", "group": "weekly", "percent": seven, "resets_at": at(3.5 * 86400)},
+        ],
+    }
+
+
+def test_json_says_160_percent_and_a_run_out_37_minutes_away(api: HTTPServer, logged_in: Path) -> None:
+    support.serve(api, body())
+    result = support.run_cli("--json")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    five = document["five_hour"]
+    assert five["forecast_basis"] == "average"
+    assert five["projected_percent"] == pytest.approx(160.0, abs=0.5)
+    runs_out = datetime.fromisoformat(five["runs_out_at"])
+    assert abs((runs_out - datetime.now(timezone.utc)) - timedelta(minutes=37.5)) < timedelta(seconds=30)
+    assert document["seven_day"]["projected_percent"] == pytest.approx(60.0, abs=0.5)
+    assert document["seven_day"]["runs_out_at"] is None
+    assert document["limits"][0]["runs_out_at"] is not None
+
+
+def test_check_forecast_exits_1_saying_when_and_0_when_the_pace_holds(api: HTTPServer, logged_in: Path) -> None:
+    support.serve(api, body())
+    result = support.run_cli("check", "--forecast")
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.startswith("Current session 80% is on pace for 160%: runs out in 3"), result.stdout
+    assert "before the reset" in result.stdout and result.stdout.count("\n") == 1
+    calm = support.run_cli("check", "--forecast", "--window", "seven_day", "--json")
+    assert calm.returncode == 0, calm.stderr
+    document = json.loads(calm.stdout)
+    assert document["runs_out"] is False and document["forecast"] is True
+    assert document["checked"][0]["projected_percent"] == pytest.approx(60.0, abs=0.5)
+    # With a threshold too: under it and on pace is still 1.
+    assert support.run_cli("check", "--max", "95", "--forecast", "--window", "five_hour").returncode == 1
+    assert support.run_cli("check", "--max", "95", "--window", "five_hour").returncode == 0
+
+
+def test_check_needs_a_threshold_or_forecast(api: HTTPServer, logged_in: Path) -> None:
+    result = support.run_cli("check")
+    assert result.returncode == 2
+    assert "--max PERCENT, --forecast or both" in result.stderr and len(api.log) == 0
+
+
+def test_early_in_the_window_there_is_no_wild_projection(api: HTTPServer, logged_in: Path) -> None:
+    support.serve(api, body(five=10.0, five_reset=5 * 3600 - 180))  # three minutes in
+    result = support.run_cli("check", "--forecast", "--window", "five_hour")
+    assert result.returncode == 0, result.stderr
+    assert "too early" in result.stdout or "no window can be projected" in result.stdout, result.stdout
+    shown = support.run_cli("show")
+    assert "too early in the window to project" in shown.stdout and "on pace for 1000%" not in shown.stdout
+
+
+def test_show_prints_the_pace_of_each_window(api: HTTPServer, logged_in: Path) -> None:
+    support.serve(api, body())
+    result = support.run_cli("show", "--color", "never")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    session = lines.index(next(line for line in lines if line.startswith("Current session")))
+    assert "on pace for 160%: runs out in 3" in lines[session + 1]
+    assert "before the reset" in lines[session + 1]
+    week = next(index for index, line in enumerate(lines) if line.startswith("Current week"))
+    assert lines[week + 1].strip() == "on pace for 60% at the reset"
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York"])
+def test_show_time_local_prints_the_reset_in_the_users_zone(api: HTTPServer, logged_in: Path, zone: str) -> None:
+    reset = datetime.now(timezone.utc) + timedelta(hours=2.5)
+    support.serve(api, body())
+    result = support.run_cli("show", "--time", "local", env={**os.environ, "TZ": zone})
+    assert result.returncode == 0, result.stderr
+    local = reset.astimezone(ZoneInfo(zone))
+    hour = local.hour % 12 or 12
+    day = "" if local.date() == datetime.now(ZoneInfo(zone)).date() else f"{local.strftime('%b')} {local.day}, "
+    assert f"resets {day}{hour}" in result.stdout
+    assert f"({zone})" in result.stdout
+    assert "runs out at" in result.stdout
+
+
+def test_show_time_utc_and_remaining(api: HTTPServer, logged_in: Path) -> None:
+    support.serve(api, body(five=23.5))
+    result = support.run_cli("show", "--time", "utc", "--remaining", "--color", "never")
+    assert result.returncode == 0, result.stderr
+    assert "(UTC)" in result.stdout and "resets in" not in result.stdout
+    assert "76% left" in result.stdout and "70% left" in result.stdout
+
+
+def test_serve_exports_the_projected_percent(api: HTTPServer, logged_in: Path, tmp_path: Path) -> None:
+    parser = pytest.importorskip("prometheus_client.parser", reason="prometheus_client is the exporter's dependency")
+    support.serve(api, body())
+    target = tmp_path / "claude_usage.prom"
+    result = support.run_cli("serve", "--textfile", str(target))
+    assert result.returncode == 0, result.stderr
+    samples = {
+        (sample.name, sample.labels["window"]): sample.value
+        for family in parser.text_string_to_metric_families(target.read_text())
+        for sample in family.samples
+        if "window" in sample.labels
+    }
+    assert samples[("claude_usage_projected_percent", "five_hour")] == pytest.approx(160.0, abs=0.5)
+    assert samples[("claude_usage_projected_percent", "seven_day")] == pytest.approx(60.0, abs=0.5)
+    assert abs(samples[("claude_usage_runs_out_at_seconds", "five_hour")] - (time.time() + 37.5 * 60)) < 30
+    assert ("claude_usage_runs_out_at_seconds", "seven_day") not in samples

@@ -378,6 +378,16 @@ def read_entry(path: str | os.PathLike[str]) -> CacheEntry | None:
 def write_entry(path: str | os.PathLike[str], entry: CacheEntry) -> bool:
     """Write atomically with mode 0600; False (never an exception) when the
     directory cannot be written: a read-only cache only costs requests."""
+    try:
+        text = _fastjson.dumps(entry.to_json())
+    except (TypeError, ValueError):
+        return False
+    return write_private(path, text)
+
+
+def write_private(path: str | os.PathLike[str], text: str) -> bool:
+    """Replace the file at ``path`` with ``text`` atomically, mode 0600 in a
+    0700 directory; False (never an exception) when it cannot be written."""
     # A unique name made here rather than by tempfile, whose import (random,
     # shutil, ...) a statusline render asking for a refresh would pay.
     directory = os.path.dirname(os.fspath(path))
@@ -389,7 +399,7 @@ def write_entry(path: str | os.PathLike[str], entry: CacheEntry) -> bool:
         return False
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(_fastjson.dumps(entry.to_json()))
+            handle.write(text)
         os.replace(temporary, path)
     except (OSError, TypeError, ValueError):
         try:  # noqa: SIM105 - contextlib is not worth its import on the render path

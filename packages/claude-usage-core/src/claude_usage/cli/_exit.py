@@ -19,6 +19,8 @@ CREDENTIALS = 3
 REJECTED = 4
 RATE_LIMITED = 5
 UNAVAILABLE = 6
+#: ``notify``: a notification could not be delivered (it is tried again next run).
+NOT_DELIVERED = 7
 #: A bug in claude-usage itself (please report it); EX_SOFTWARE of sysexits.h.
 INTERNAL = 70
 INTERRUPTED = 130
@@ -37,6 +39,7 @@ MEANINGS: tuple[tuple[int, str], ...] = (
     (REJECTED, "rejected by the API (401 invalid token, 403 with an Anthropic error: missing scope)"),
     (RATE_LIMITED, "the endpoint is limiting requests (429, an edge's 403, or a rate_limit_error)"),
     (UNAVAILABLE, "network, server (5xx) or response-format problem"),
+    (NOT_DELIVERED, "(notify) a notification could not be delivered; the next run sends it again"),
     (INTERNAL, "internal error in claude-usage (please report it)"),
     (INTERRUPTED, "interrupted (Ctrl-C; SIGTERM stops wait the same way)"),
 )

@@ -55,6 +55,10 @@ COMMAND_EXIT_CODES = {
     + ERROR_CODES
     + "  2-6 are the code of the first problem found (configuration, credentials,\n"
     "  then the live call, including a back-off still in force).\n",
+    "notify": "  0   done: any notification due was delivered (or none was due)\n"
+    + ERROR_CODES
+    + "  7   a notification could not be delivered; it is not marked sent, so the next run tries again\n"
+    "  2 also for an --to URL apprise cannot use (named), or apprise missing.\n",
     "serve": "  0   stopped (Ctrl-C or SIGTERM), or --textfile written\n"
     "  2   prometheus_client missing, or the port / file cannot be used\n",
     "backends": "  0   success\n",
@@ -122,6 +126,11 @@ DESCRIPTIONS = {
     "the shared cache (--max-age), so scrapers cause at most one API call per max age and profile.",
     "backends": "List installed credential backends, their priority or why each is unavailable here, "
     "and which one would be used. Never reads or prints a token.",
+    "notify": "Send a notification when a window is at or over PERCENT: once per window, per threshold and per "
+    "reset cycle, remembered in the cache directory, so running it from cron every minute sends one message. "
+    "--forecast also tells when a window is on pace to run out before it resets, --on-reset when a window "
+    "that was over has reset. Reads through the shared cache (no extra API calls); delivers through apprise "
+    "(--to URL, or the desktop).",
 }
 
 HELPS = {
@@ -131,10 +140,11 @@ HELPS = {
     "watch": "re-render the usage table every interval",
     "doctor": "diagnose credentials, cache, configuration and the API",
     "serve": "export usage as Prometheus metrics",
+    "notify": "send a notification (desktop, ntfy, Slack, ...) once per reset cycle when usage passes a threshold",
     "backends": "list the credential backends and which one would be used",
 }
 
-FETCHING = ("show", "check", "wait", "watch", "doctor", "serve")
+FETCHING = ("show", "check", "wait", "watch", "doctor", "serve", "notify")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -246,6 +256,10 @@ def _command_options(name: str, parser: argparse.ArgumentParser) -> None:
         from claude_usage.cli._serve import add_arguments
 
         add_arguments(parser)
+    elif name == "notify":
+        from claude_usage.cli import _notify
+
+        _notify.add_arguments(parser)
     elif name == "watch":
         group = parser.add_argument_group("watch options")
         group.add_argument(
@@ -300,7 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     _display_options(parser, top=True)
     _common(parser, top=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in ("show", "check", "wait", "watch", "doctor", "serve", "backends"):
+    for name in ("show", "check", "wait", "watch", "doctor", "serve", "notify", "backends"):
         sub = commands.add_parser(
             name,
             help=HELPS[name],
@@ -311,8 +325,8 @@ def build_parser() -> argparse.ArgumentParser:
         _command_options(name, sub)
         if name == "show":
             sub.add_argument("--all-profiles", action="store_true", default=argparse.SUPPRESS, help=ALL_PROFILES_HELP)
-        if name in ("show", "watch", "check"):
-            _display_options(sub, top=False, remaining=name != "check")
+        if name in ("show", "watch", "check", "notify"):
+            _display_options(sub, top=False, remaining=name in ("show", "watch"))
         _common(sub, top=False, command=name)
     statusline = commands.add_parser(
         "statusline",
@@ -445,6 +459,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(args)
 
 
+def cmd_notify(args: argparse.Namespace) -> int:
+    from claude_usage.cli._notify import cmd_notify as notify
+
+    return notify(args)
+
+
 def cmd_backends(args: argparse.Namespace) -> int:
     from claude_usage import _registry
 
@@ -496,6 +516,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "watch": cmd_watch,
     "doctor": cmd_doctor,
     "serve": cmd_serve,
+    "notify": cmd_notify,
     "backends": cmd_backends,
 }
 
@@ -551,7 +572,7 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 
 #: Long-running commands that SIGTERM stops like Ctrl-C.
-STOPPABLE = ("serve", "watch", "wait")
+STOPPABLE = ("serve", "watch", "wait", "notify")
 
 
 def _interrupt(signum: int, frame: object) -> None:

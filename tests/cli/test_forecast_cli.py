@@ -134,3 +134,25 @@ def test_serve_exports_the_projected_percent(api: HTTPServer, logged_in: Path, t
     assert samples[("claude_usage_projected_percent", "seven_day")] == pytest.approx(60.0, abs=0.5)
     assert abs(samples[("claude_usage_runs_out_at_seconds", "five_hour")] - (time.time() + 37.5 * 60)) < 30
     assert ("claude_usage_runs_out_at_seconds", "seven_day") not in samples
+
+
+@pytest.mark.parametrize(("percent", "share"), [(80.0, 0.5), (30.0, 0.25), (10.0, 0.01), (104.0, 0.9), (0.0, 0.5)])
+def test_statusline_pace_fields_agree_with_the_forecast_module(percent: float, share: float) -> None:
+    from claude_usage.forecast import FIVE_HOURS, project
+
+    resets = time.time() + FIVE_HOURS.total_seconds() * (1 - share)
+    stdin = json.dumps({"rate_limits": {"five_hour": {"used_percentage": percent, "resets_at": resets}}})
+    result = support.run_cli(
+        "statusline", "--no-fetch", "--format", "{five_hour_pace}|{five_hour_runs_out}", input=stdin
+    )
+    assert result.returncode == 0
+    pace, runs_out = result.stdout.strip().split("|")
+    expected = project(percent, datetime.fromtimestamp(resets, timezone.utc), FIVE_HOURS)
+    if expected.projected_percent is None:
+        assert (pace, runs_out) == ("-", "-")
+        return
+    assert pace == f"{round(expected.projected_percent)}%"
+    if expected.runs_out_at is None:
+        assert runs_out == "-"
+    else:
+        assert runs_out != "-"

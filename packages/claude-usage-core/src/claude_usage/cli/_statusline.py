@@ -54,7 +54,8 @@ options:
   --config-dir DIR     Claude Code profile directory (as CLAUDE_CONFIG_DIR)
   -h, --help           show this help
 
-fields: {five_hour} {five_hour_reset} {seven_day} {seven_day_reset}
+fields: {five_hour} {five_hour_reset} {five_hour_pace} {five_hour_runs_out}
+        {seven_day} {seven_day_reset} {seven_day_pace} {seven_day_runs_out}
         {binding} {binding_percent} {binding_reset} {spend} {spend_percent}
         {spend_reset} {model} {context} {cost} {stale} {age}
   e.g. --format "{model} · 5h {five_hour} ({five_hour_reset})\\n7d {seven_day}{stale}"
@@ -66,8 +67,12 @@ details. It always exits 0, printing why when there is no data.
 FIELDS = (
     "five_hour",
     "five_hour_reset",
+    "five_hour_pace",
+    "five_hour_runs_out",
     "seven_day",
     "seven_day_reset",
+    "seven_day_pace",
+    "seven_day_runs_out",
     "binding",
     "binding_percent",
     "binding_reset",
@@ -81,6 +86,11 @@ FIELDS = (
     "age",
 )
 MISSING = "-"
+#: The lengths and the "too early" share of claude_usage.forecast, whose
+#: import (attrs, the models) a render cannot afford; a test holds the two
+#: to the same figures.
+WINDOW_SECONDS = {"five_hour": 5 * 3600.0, "seven_day": 7 * 86400.0}
+MIN_ELAPSED_SHARE = 0.05
 DEFAULT_TIMEOUT = 5.0
 MAX_WAIT = 1.0
 LIMIT_NAMES = {"weekly_scoped": "weekly", "weekly_all": "weekly", "session": "5h", "spend": "spend"}
@@ -154,6 +164,23 @@ def _read_stdin() -> dict[str, object]:
     except (ValueError, RecursionError, OSError):
         return {}  # garbage from an older or newer Claude Code: render without it
     return payload if isinstance(payload, dict) else {}
+
+
+def _pace(percent: float, resets_at: float | None, length: float, now: float) -> tuple[float, float | None] | None:
+    """(projected percent at the reset, epoch of running out or None) at
+    the average rate since the window began; None when too early or unknown."""
+    if resets_at is None or resets_at <= now:
+        return None
+    elapsed = length - (resets_at - now)
+    if elapsed < length * MIN_ELAPSED_SHARE:
+        return None
+    used = max(0.0, percent)
+    if used >= 100.0:
+        return used * length / elapsed, now
+    if used <= 0.0:
+        return 0.0, None
+    until_full = elapsed * (100.0 - used) / used
+    return used * length / elapsed, (now + until_full if until_full < resets_at - now else None)
 
 
 def _number(value: object) -> float | None:
@@ -346,6 +373,10 @@ class _View:
             if window is not None:
                 values[key] = _percent(window[0])
                 values[f"{key}_reset"] = _reset(window[1], self.now)
+                pace = _pace(window[0], window[1], WINDOW_SECONDS[key], self.now)
+                if pace is not None:
+                    values[f"{key}_pace"] = f"{round(min(pace[0], 999_999.0))}%"
+                    values[f"{key}_runs_out"] = MISSING if pace[1] is None else _duration(max(0.0, pace[1] - self.now))
         binding = self.binding
         values["binding"] = "" if binding is None else f"{binding[0]} {_percent(binding[2])}"
         if binding is not None:

@@ -156,3 +156,28 @@ def test_statusline_pace_fields_agree_with_the_forecast_module(percent: float, s
         assert runs_out == "-"
     else:
         assert runs_out != "-"
+
+
+@pytest.mark.parametrize(("style", "zone"), [("local", "Asia/Kolkata"), ("utc", "Asia/Kolkata"), ("relative", "UTC")])
+def test_statusline_time_prints_the_reset_as_asked(style: str, zone: str) -> None:
+    resets = time.time() + 9000
+    stdin = json.dumps({"rate_limits": {"five_hour": {"used_percentage": 12, "resets_at": resets}}})
+    result = support.run_cli(
+        "statusline",
+        "--no-fetch",
+        "--time",
+        style,
+        "--format",
+        "{five_hour_reset}",
+        input=stdin,
+        env={**os.environ, "TZ": zone},
+    )
+    assert result.returncode == 0
+    shown = result.stdout.strip()
+    if style == "relative":
+        assert shown == "2h30m" or shown == "2h29m", shown
+        return
+    when = datetime.fromtimestamp(resets, ZoneInfo(zone) if style == "local" else timezone.utc)
+    hour = f"{when.hour % 12 or 12}{f':{when.minute:02d}' if when.minute else ''}{'am' if when.hour < 12 else 'pm'}"
+    assert hour in shown, shown
+    assert shown.endswith(" UTC") == (style == "utc")

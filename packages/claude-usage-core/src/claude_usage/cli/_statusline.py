@@ -29,7 +29,8 @@ from claude_usage import _fastjson
 
 USAGE = """\
 usage: claude-usage statusline [--format FORMAT] [--color WHEN] [--no-fetch] [--max-age SECONDS]
-                               [--wait SECONDS] [--timeout SECONDS] [--backend NAME] [--config-dir DIR]
+                               [--wait SECONDS] [--timeout SECONDS] [--time STYLE] [--backend NAME]
+                               [--config-dir DIR]
 
 Print the status row for Claude Code's statusLine.command. Reads Claude
 Code's JSON from stdin (may be empty); 5h and 7d come from its rate_limits
@@ -50,6 +51,8 @@ options:
   --wait SECONDS       with nothing to show, how long to wait for the
                        refresh (default 1, at most 1)
   --timeout SECONDS    the background request's timeout (default 5)
+  --time STYLE         reset times: relative (2h14m, the default), local
+                       (3:30pm, in your zone; TZ honoured) or utc (2:30pm UTC)
   --backend NAME       credential backend (as for claude-usage)
   --config-dir DIR     Claude Code profile directory (as CLAUDE_CONFIG_DIR)
   -h, --help           show this help
@@ -120,7 +123,7 @@ class _BadOption(Exception):
 
 def _parse(argv: list[str]) -> dict[str, str | bool]:
     options: dict[str, str | bool] = {}
-    with_value = {"--format", "--max-age", "--timeout", "--wait", "--backend", "--config-dir", "--color"}
+    with_value = {"--format", "--max-age", "--timeout", "--wait", "--backend", "--config-dir", "--color", "--time"}
     args = list(argv)
     while args:
         arg = args.pop(0)
@@ -140,6 +143,8 @@ def _parse(argv: list[str]) -> dict[str, str | bool]:
     color = options.get("color", "auto")
     if color not in ("auto", "always", "never"):
         raise _BadOption(f"--color must be auto, always or never, not {color!r}")
+    if options.get("time", "relative") not in ("relative", "local", "utc"):
+        raise _BadOption(f"--time must be relative, local or utc, not {options['time']!r}")
     return options
 
 
@@ -240,10 +245,22 @@ def _money(value: float) -> str:
     return f"${value:,.2f}"
 
 
-def _reset(epoch: float | None, now: float) -> str:
+def _reset(epoch: float | None, now: float, style: str = "relative") -> str:
+    """``2h14m``; with ``--time local`` or ``utc`` the clock time, ``3:30pm``,
+    with the day when not today (``Dec 13 6am``)."""
     if epoch is None:
         return MISSING
-    return "now" if epoch <= now else _duration(epoch - now)
+    if epoch <= now:
+        return "now"
+    if style == "relative":
+        return _duration(epoch - now)
+    convert = time.gmtime if style == "utc" else time.localtime
+    when, today = convert(epoch), convert(now)
+    hour = when.tm_hour % 12 or 12
+    text = f"{hour}{f':{when.tm_min:02d}' if when.tm_min else ''}{'am' if when.tm_hour < 12 else 'pm'}"
+    if (when.tm_year, when.tm_yday) != (today.tm_year, today.tm_yday):
+        text = f"{time.strftime('%b', when)} {when.tm_mday} {text}"
+    return text + (" UTC" if style == "utc" else "")
 
 
 def _limits(body: dict[str, object] | None) -> list[dict[str, object]]:
@@ -312,6 +329,9 @@ class _View:
     """What one render knows: Claude Code's stdin, the cache entry, and the
     reason there is nothing (or nothing newer) to show."""
 
+    #: --time: how reset times are printed.
+    time_style = "relative"
+
     def __init__(self, stdin: dict[str, object], entry: object, now: float, max_age: float) -> None:
         self.stdin = stdin
         self.now = now
@@ -372,7 +392,7 @@ class _View:
             window = self.window(key)
             if window is not None:
                 values[key] = _percent(window[0])
-                values[f"{key}_reset"] = _reset(window[1], self.now)
+                values[f"{key}_reset"] = _reset(window[1], self.now, self.time_style)
                 pace = _pace(window[0], window[1], WINDOW_SECONDS[key], self.now)
                 if pace is not None:
                     values[f"{key}_pace"] = f"{round(min(pace[0], 999_999.0))}%"
@@ -381,12 +401,12 @@ class _View:
         values["binding"] = "" if binding is None else f"{binding[0]} {_percent(binding[2])}"
         if binding is not None:
             values["binding_percent"] = _percent(binding[2])
-            values["binding_reset"] = _reset(binding[3], self.now)
+            values["binding_reset"] = _reset(binding[3], self.now, self.time_style)
         spend = self.rate_limits.get("spend_limit")
         spend_window = _window(spend, "used_percentage")
         if isinstance(spend, dict) and spend_window is not None:
             values["spend_percent"] = _percent(spend_window[0])
-            values["spend_reset"] = _reset(spend_window[1], self.now)
+            values["spend_reset"] = _reset(spend_window[1], self.now, self.time_style)
             used, limit = _number(spend.get("used_usd")), _number(spend.get("limit_usd"))
             dollars = f" {_money(used)}/{_money(limit)}" if used is not None and limit is not None else ""
             values["spend"] = values["spend_percent"] + dollars
@@ -552,6 +572,7 @@ def _render(options: dict[str, str | bool]) -> str:
             entry = cache.wait_for_refresh(backend, config_dir=config_dir, budget=wait)
             now = time.time()
     view = _View(stdin, entry, now, max_age)
+    view.time_style = str(options.get("time", "relative"))
     values = view.fields()
     if isinstance(template, str):
         return template.format_map(values)

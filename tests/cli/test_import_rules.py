@@ -49,6 +49,19 @@ def modules_after(code: str, stdin: str = "") -> list[str]:
     return modules
 
 
+def assert_render_path(modules: list[str], path: str) -> None:
+    """Nothing beyond the standard library and our own light modules."""
+    baseline = set(modules_after("pass"))  # what the interpreter and site-packages' .pth files load anyway
+    third_party = sorted(
+        name
+        for name in set(modules) - baseline
+        if name.split(".")[0] not in sys.stdlib_module_names and name.split(".")[0] != "claude_usage"
+    )
+    assert third_party == []
+    for name in (*HEAVY, *SLOW_STDLIB, *SLOW_OURS):
+        assert name not in modules, f"{name} is imported on {path}"
+
+
 def test_cached_statusline_imports_only_the_standard_library(api: HTTPServer, home: Path, token: str) -> None:
     support.write_credentials(home / ".claude", support.credentials_blob(token))
     support.serve(api, support.load_body("variant_new_keys_over_100.json"))
@@ -59,15 +72,7 @@ def test_cached_statusline_imports_only_the_standard_library(api: HTTPServer, ho
         "from claude_usage.cli import main\nrc = main(['statusline', '--max-age', '3600'])\nassert rc == 0", stdin
     )
     assert len(api.log) == 1, "the cached render must not fetch"
-    baseline = set(modules_after("pass"))  # what the interpreter and site-packages' .pth files load anyway
-    third_party = sorted(
-        name
-        for name in set(modules) - baseline
-        if name.split(".")[0] not in sys.stdlib_module_names and name.split(".")[0] != "claude_usage"
-    )
-    assert third_party == []
-    for name in (*HEAVY, *SLOW_STDLIB, *SLOW_OURS):
-        assert name not in modules, f"{name} is imported on the cached statusline path"
+    assert_render_path(modules, "the cached statusline path")
 
 
 def test_stale_statusline_starts_its_refresh_on_the_standard_library_alone(
@@ -83,15 +88,7 @@ def test_stale_statusline_starts_its_refresh_on_the_standard_library_alone(
     entry_path.write_text(json.dumps(entry))
     modules = modules_after("from claude_usage.cli import main\nrc = main(['statusline'])\nassert rc == 0", stdin)
     assert "claude_usage._spawn" in modules, "the stale render must start the background refresh"
-    baseline = set(modules_after("pass"))
-    third_party = sorted(
-        name
-        for name in set(modules) - baseline
-        if name.split(".")[0] not in sys.stdlib_module_names and name.split(".")[0] != "claude_usage"
-    )
-    assert third_party == []
-    for name in (*HEAVY, *SLOW_STDLIB, *SLOW_OURS):
-        assert name not in modules, f"{name} is imported on the stale statusline path"
+    assert_render_path(modules, "the stale statusline path")
 
 
 def test_import_claude_usage_is_nearly_free() -> None:

@@ -15,14 +15,13 @@ from datetime import datetime, timedelta, timezone
 
 import attrs
 
-from claude_usage.models import Limit, UsageData, UsageWindow
+from claude_usage.models import Limit, UsageWindow
 
 __all__ = [
     "MIN_ELAPSED_SHARE",
     "Forecast",
     "forecast_limit",
     "forecast_window",
-    "forecasts",
     "limit_length",
     "project",
     "window_length",
@@ -38,9 +37,6 @@ GROUP_LENGTHS = {"session": FIVE_HOURS, "weekly": SEVEN_DAYS, "daily": timedelta
 #: Before this share of a window has passed (15 minutes of five hours, 8.4
 #: hours of a week) the average rate says too little to project.
 MIN_ELAPSED_SHARE = 0.05
-
-#: Why a forecast has no number, or what its number rests on.
-BASES = ("average", "too_early", "unknown_length", "not_started", "reset_due")
 
 
 @attrs.frozen
@@ -135,9 +131,3 @@ def forecast_window(key: str, window: UsageWindow, now: datetime | None = None) 
 def forecast_limit(limit: Limit, now: datetime | None = None) -> Forecast:
     """The forecast for one ``limits`` row."""
     return project(limit.percent, limit.resets_at, limit_length(limit), now)
-
-
-def forecasts(usage: UsageData, now: datetime | None = None) -> dict[str, Forecast]:
-    """The forecast of every window of ``usage``, by key."""
-    moment = _now(now)
-    return {key: forecast_window(key, window, moment) for key, window in usage.windows.items()}

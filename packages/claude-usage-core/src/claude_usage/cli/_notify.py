@@ -58,13 +58,20 @@ def cycle_of(measure: Measure) -> str:
     return str(round(measure.resets_at.timestamp() / CYCLE_ROUNDING) * CYCLE_ROUNDING)
 
 
+def state_key(measure: Measure) -> str:
+    """The name a measure goes by in the state file."""
+    return f"{measure.type}:{measure.name}:{measure.label}"
+
+
 @attrs.frozen
 class Event:
-    """One notification to send, and the state key that marks it sent."""
+    """One notification to send, the state key that marks it sent, and (for
+    a reset) the "over" mark that delivering it clears."""
 
     key: str
     cycle: str
     body: str
+    clears: str | None = None
 
 
 def events(
@@ -84,13 +91,13 @@ def events(
     found: list[Event] = []
     seen: set[tuple[str, str]] = set()
     for measure in measures:
-        # five_hour and the session row are one limit: told once.
-        if (measure.label, cycle_of(measure)) in seen:
-            continue
-        seen.add((measure.label, cycle_of(measure)))
         cycle = cycle_of(measure)
+        # five_hour and the session row are one limit: told once.
+        if (measure.label, cycle) in seen:
+            continue
+        seen.add((measure.label, cycle))
         reset = describe_reset(measure.resets_at, now, time_style)
-        key = f"{measure.type}:{measure.name}:{measure.label}"
+        key = state_key(measure)
         if measure.percent >= above and sent.get(f"{key}|above|{above:g}") != cycle:
             body = f"{measure.label} is at {format_percent(measure.percent)} (over {above:g}%); {reset}"
             found.append(Event(f"{key}|above|{above:g}", cycle, body))
@@ -105,7 +112,7 @@ def events(
             previous = over.get(key)
             if previous is not None and previous != cycle and measure.percent < above:
                 body = f"{measure.label} has reset: {format_percent(measure.percent)} used"
-                found.append(Event(f"{key}|reset|{previous}", cycle, body))
+                found.append(Event(f"{key}|reset|{previous}", cycle, body, clears=key))
     return found
 
 
@@ -133,9 +140,8 @@ def _remember_over(state: dict[str, Any], measures: Sequence[Measure], above: fl
     the reset is told."""
     over: dict[str, str] = state["over"]
     for measure in measures:
-        key = f"{measure.type}:{measure.name}:{measure.label}"
         if measure.percent >= above:
-            over[key] = cycle_of(measure)
+            over[state_key(measure)] = cycle_of(measure)
 
 
 class Notifier:
@@ -196,8 +202,8 @@ def run_once(args: argparse.Namespace, notifier: Notifier, cached: CachedUsage, 
         for event in todo:
             if notifier.send(event.body):
                 state["sent"][event.key] = event.cycle
-                if "|reset|" in event.key:
-                    state["over"].pop(event.key.split("|", 1)[0], None)
+                if event.clears is not None:
+                    state["over"].pop(event.clears, None)
                 sys.stdout.write(f"sent: {event.body}\n")
             else:
                 failed += 1

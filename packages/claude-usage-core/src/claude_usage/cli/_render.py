@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from decimal import Decimal
 
+from claude_usage._clock import twelve_hour
 from claude_usage.forecast import Forecast, forecast_limit, forecast_window
 from claude_usage.models import CreditWindow, ExtraUsage, Limit, PromoCredit, UsageData, UsageWindow, currency_exponent
 from claude_usage.names import limit_group, limit_title, window_name
@@ -50,8 +52,6 @@ TIME_STYLES = ("relative", "local", "utc")
 def zone_name() -> str:
     """The user's time zone as Claude Code names it: ``TZ`` when it names a
     zone, else the zone ``/etc/localtime`` links to, else its abbreviation."""
-    import os
-
     tz = os.environ.get("TZ", "").lstrip(":")
     if tz and "/" in tz and not tz.startswith("/"):
         return tz
@@ -74,8 +74,7 @@ def clock_time(when: datetime, style: str = "local", now: datetime | None = None
     else:
         shown, zone = when.astimezone(), zone_name()
         today = (now or datetime.now(timezone.utc)).astimezone().date()
-    hour = shown.hour % 12 or 12
-    text = f"{hour}{shown.strftime(':%M') if shown.minute else ''}{'am' if shown.hour < 12 else 'pm'}"
+    text = twelve_hour(shown.hour, shown.minute)
     if shown.date() != today:
         text = f"{shown.strftime('%b')} {shown.day}, {text}"
     return f"{text} ({zone})"
@@ -296,8 +295,10 @@ def render_limits(
         severity = f" [{limit.severity}]" if limit.severity and limit.severity != "normal" else ""
         shown = style.severity(limit.severity, f"{format_share(limit.percent, remaining):>4}")
         reset = describe_reset(limit.resets_at, now, time_style)
-        pace = describe_pace(forecast_limit(limit, now), now, time_style) if limit.kind != "spend" else None
-        tail = f" · {pace}" if pace is not None and pace.endswith("before the reset") else ""
+        # Only a limit on pace to run out says so here: the windows above carry every pace.
+        forecast = forecast_limit(limit, now)
+        pace = describe_pace(forecast, now, time_style) if forecast.runs_out and limit.kind != "spend" else None
+        tail = f" · {pace}" if pace is not None else ""
         lines.append(f"{marker} {label:<{label_width}}  {shown}{severity}  {style.dim(reset + tail)}{binding}")
     return lines
 

@@ -26,6 +26,7 @@ import sys
 import time
 
 from claude_usage import _fastjson
+from claude_usage._clock import twelve_hour
 
 USAGE = """\
 usage: claude-usage statusline [--format FORMAT] [--color WHEN] [--no-fetch] [--max-age SECONDS]
@@ -256,8 +257,7 @@ def _reset(epoch: float | None, now: float, style: str = "relative") -> str:
         return _duration(epoch - now)
     convert = time.gmtime if style == "utc" else time.localtime
     when, today = convert(epoch), convert(now)
-    hour = when.tm_hour % 12 or 12
-    text = f"{hour}{f':{when.tm_min:02d}' if when.tm_min else ''}{'am' if when.tm_hour < 12 else 'pm'}"
+    text = twelve_hour(when.tm_hour, when.tm_min)
     if (when.tm_year, when.tm_yday) != (today.tm_year, today.tm_yday):
         text = f"{time.strftime('%b', when)} {when.tm_mday} {text}"
     return text + (" UTC" if style == "utc" else "")
@@ -329,12 +329,13 @@ class _View:
     """What one render knows: Claude Code's stdin, the cache entry, and the
     reason there is nothing (or nothing newer) to show."""
 
-    #: --time: how reset times are printed.
-    time_style = "relative"
-
-    def __init__(self, stdin: dict[str, object], entry: object, now: float, max_age: float) -> None:
+    def __init__(
+        self, stdin: dict[str, object], entry: object, now: float, max_age: float, time_style: str = "relative"
+    ) -> None:
         self.stdin = stdin
         self.now = now
+        #: --time: how reset times are printed.
+        self.time_style = time_style
         body = getattr(entry, "body", None)
         self.body: dict[str, object] | None = body if isinstance(body, dict) else None
         fetched = getattr(entry, "fetched_at", None)
@@ -571,8 +572,7 @@ def _render(options: dict[str, str | bool]) -> str:
         if nothing and wait > 0 and (started or entry is None or _under_way(entry, now)):
             entry = cache.wait_for_refresh(backend, config_dir=config_dir, budget=wait)
             now = time.time()
-    view = _View(stdin, entry, now, max_age)
-    view.time_style = str(options.get("time", "relative"))
+    view = _View(stdin, entry, now, max_age, str(options.get("time", "relative")))
     values = view.fields()
     if isinstance(template, str):
         return template.format_map(values)

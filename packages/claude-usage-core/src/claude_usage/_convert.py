@@ -34,6 +34,7 @@ import cattrs
 
 from claude_usage.errors import ResponseFormatError
 from claude_usage.forecast import Forecast, forecast_limit, forecast_window
+from claude_usage.history import History
 from claude_usage.models import (
     CREDIT_WINDOWS,
     KNOWN_WINDOWS,
@@ -389,11 +390,13 @@ def _forecast_fields(forecast: Forecast) -> dict[str, Any]:
     }
 
 
-def _unstructure_window(key: str, window: UsageWindow | None, now: datetime) -> dict[str, Any] | None:
+def _unstructure_window(
+    key: str, window: UsageWindow | None, now: datetime, history: History | None
+) -> dict[str, Any] | None:
     if window is None:
         return None
     document: dict[str, Any] = _CONVERTER.unstructure(window)
-    document.update(_forecast_fields(forecast_window(key, window, now)))
+    document.update(_forecast_fields(forecast_window(key, window, now, history)))
     return document
 
 
@@ -415,15 +418,16 @@ def _extra_document(extra: ExtraUsage) -> dict[str, Any]:
     return document
 
 
-def unstructure_usage(usage: UsageData, now: datetime | None = None) -> dict[str, Any]:
+def unstructure_usage(usage: UsageData, now: datetime | None = None, history: History | None = None) -> dict[str, Any]:
     """The JSON document ``claude-usage --json`` prints. Every window and
     limit carries its forecast (:mod:`claude_usage.forecast`) as of ``now``
-    (timezone-aware; default: the clock)."""
+    (timezone-aware; default: the clock); windows at their recent rate
+    where ``history`` (the observation log) has one."""
     moment = now if now is not None else datetime.now(timezone.utc)
     return {
-        "five_hour": _unstructure_window("five_hour", usage.five_hour, moment),
-        "seven_day": _unstructure_window("seven_day", usage.seven_day, moment),
-        "windows": {key: _unstructure_window(key, value, moment) for key, value in usage.windows.items()},
+        "five_hour": _unstructure_window("five_hour", usage.five_hour, moment, history),
+        "seven_day": _unstructure_window("seven_day", usage.seven_day, moment, history),
+        "windows": {key: _unstructure_window(key, value, moment, history) for key, value in usage.windows.items()},
         "limits": [_unstructure_limit(limit, moment) for limit in usage.limits],
         "extra_usage": None if usage.extra_usage is None else _extra_document(usage.extra_usage),
         "promo_credits": [_CONVERTER.unstructure(promo) for promo in usage.promo_credits],

@@ -53,6 +53,7 @@ from claude_usage._defaults import (
     ENV_SUBSCRIPTION_TYPE,
     default_base_url,
 )
+from claude_usage._files import write_private
 from claude_usage._paths import cache_dir
 from claude_usage.profiles import credentials_file, storage_dir
 
@@ -67,6 +68,7 @@ if TYPE_CHECKING:
     from claude_usage.client import UsageClient
     from claude_usage.credentials import Credentials
     from claude_usage.errors import ClaudeUsageError
+    from claude_usage.history import History
     from claude_usage.models import UsageData
 else:
     try:  # the builtin module: hashlib would load OpenSSL on every render
@@ -385,31 +387,6 @@ def write_entry(path: str | os.PathLike[str], entry: CacheEntry) -> bool:
     return write_private(path, text)
 
 
-def write_private(path: str | os.PathLike[str], text: str) -> bool:
-    """Replace the file at ``path`` with ``text`` atomically, mode 0600 in a
-    0700 directory; False (never an exception) when it cannot be written."""
-    # A unique name made here rather than by tempfile, whose import (random,
-    # shutil, ...) a statusline render asking for a refresh would pay.
-    directory = os.path.dirname(os.fspath(path))
-    temporary = os.path.join(directory, f".tmp-{os.getpid()}-{time.time_ns()}")
-    try:
-        os.makedirs(directory, mode=0o700, exist_ok=True)
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
-    except OSError:
-        return False
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(temporary, path)
-    except (OSError, TypeError, ValueError):
-        try:  # noqa: SIM105 - contextlib is not worth its import on the render path
-            os.unlink(temporary)
-        except OSError:
-            pass
-        return False
-    return True
-
-
 def _credentials_stamp(backend: CredentialBackend, credentials: Credentials) -> str:
     """A fingerprint of the credentials' metadata (never the token): changes
     when Claude Code logs in again or refreshes."""
@@ -466,6 +443,37 @@ class UsageCache:
     ) -> CacheEntry | None:
         """The stored entry, without locking or fetching (standard library only)."""
         return read_entry(self._file_for(cache_key(backend, config_dir=config_dir, base_url=base_url)))
+
+    def history(
+        self,
+        backend: CredentialBackend | str | None = None,
+        *,
+        config_dir: str | None = None,
+        base_url: str | None = None,
+        now: float | None = None,
+    ) -> History:
+        """The account's observation log (:mod:`claude_usage.history`): what
+        its windows read over the last days, for recent-rate forecasts."""
+        from claude_usage.history import load_history
+
+        return load_history(self._file_for(cache_key(backend, config_dir=config_dir, base_url=base_url)), now)
+
+    def observe_rate_limits(
+        self,
+        rate_limits: object,
+        backend: CredentialBackend | str | None = None,
+        *,
+        config_dir: str | None = None,
+        base_url: str | None = None,
+        now: float | None = None,
+    ) -> History:
+        """Add a statusline's stdin ``rate_limits`` to the account's
+        observation log (no request is sent; nothing is written when no value
+        changed); the log's recent end. Standard library only."""
+        from claude_usage.history import observe_rate_limits
+
+        path = self._file_for(cache_key(backend, config_dir=config_dir, base_url=base_url))
+        return observe_rate_limits(path, rate_limits, now)
 
     def refresh_in_background(
         self,
@@ -805,6 +813,10 @@ class UsageCache:
 
         if failure is None:
             stored = write_entry(path, CacheEntry(body, now))
+            if stored:
+                from claude_usage.history import observe_body
+
+                observe_body(path, body, now)
             _log("request answered: usage stored in the cache" if stored else "request answered (cache not writable)")
             return CachedUsage(body, now)
 

@@ -7,6 +7,12 @@ the average rate since then to the reset gives ``projected_percent``
 window one early burst would project thousands of percent, so before
 :data:`MIN_ELAPSED_SHARE` of the window has passed the forecast says
 ``too_early`` instead of a number.
+
+Given the observation log (:mod:`claude_usage.history`), a window whose
+reset is at most five hours away is carried at its *recent* rate instead:
+from the oldest observation of this cycle in the last hour (at least ten
+minutes back) to the value now. That is what a burst after an idle morning,
+or a pause after a burst, changes; ``basis`` says which rate was used.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from datetime import datetime, timedelta, timezone
 
 import attrs
 
+from claude_usage.history import History, recent_start
 from claude_usage.models import Limit, UsageWindow
 
 __all__ = [
@@ -24,6 +31,7 @@ __all__ = [
     "forecast_window",
     "limit_length",
     "project",
+    "recent_point",
     "window_length",
 ]
 
@@ -44,7 +52,8 @@ class Forecast:
     """Where one window is heading.
 
     ``basis`` says what the figures rest on: ``"average"`` (the rate since
-    the window began, carried to the reset), or why there are none:
+    the window began, carried to the reset), ``"recent"`` (the rate over the
+    last hour of the observation log), or why there are none:
     ``"too_early"`` (less than :data:`MIN_ELAPSED_SHARE` of the window has
     passed), ``"unknown_length"`` (a window or group whose length is not
     known, such as a credit), ``"not_started"`` (no reset time) or
@@ -94,10 +103,19 @@ def _now(now: datetime | None) -> datetime:
 
 
 def project(
-    percent: float, resets_at: datetime | None, length: timedelta | None, now: datetime | None = None
+    percent: float,
+    resets_at: datetime | None,
+    length: timedelta | None,
+    now: datetime | None = None,
+    recent: tuple[datetime, float] | None = None,
 ) -> Forecast:
     """The forecast for ``percent`` used of a window of ``length`` that resets
-    at ``resets_at``, as of ``now`` (timezone-aware; default: the clock)."""
+    at ``resets_at``, as of ``now`` (timezone-aware; default: the clock).
+
+    ``recent`` is an earlier observation of the same cycle, (when, percent):
+    given it, the rate since then is carried to the reset (``"recent"``);
+    without it, the average since the window began (``"average"``).
+    """
     moment = _now(now)
     if length is None:
         return Forecast("unknown_length", resets_at=resets_at)
@@ -110,22 +128,44 @@ def project(
     if elapsed < length * MIN_ELAPSED_SHARE:
         return Forecast("too_early", resets_at=resets_at)
     used = max(0.0, percent)
-    projected = used * (length / elapsed)
+    if recent is not None and recent[0] < moment:
+        # Percentage points per second since the earlier observation; a value
+        # that went down (a correction) counts as no use.
+        rate = max(0.0, used - recent[1]) / (moment - recent[0]).total_seconds()
+        basis = "recent"
+    else:
+        rate = used / elapsed.total_seconds()
+        basis = "average"
+    projected = used + rate * remaining.total_seconds()
     if used >= 100.0:
         runs_out_at: datetime | None = moment
-    elif used <= 0.0:
+    elif rate <= 0.0:
         runs_out_at = None
     else:
-        # At the average rate, the rest of the window lasts this long (in
-        # seconds: a tiny share used makes it too long for a timedelta).
-        until_full = elapsed.total_seconds() * ((100.0 - used) / used)
+        # In seconds: a tiny rate makes the wait too long for a timedelta.
+        until_full = (100.0 - used) / rate
         runs_out_at = moment + timedelta(seconds=until_full) if until_full < remaining.total_seconds() else None
-    return Forecast("average", projected, runs_out_at, resets_at)
+    return Forecast(basis, projected, runs_out_at, resets_at)
 
 
-def forecast_window(key: str, window: UsageWindow, now: datetime | None = None) -> Forecast:
-    """The forecast for the window under ``key`` (``"five_hour"``, ...)."""
-    return project(window.utilization, window.resets_at, window_length(key), now)
+def recent_point(
+    history: History | None, key: str, resets_at: datetime | None, now: datetime | None = None
+) -> tuple[datetime, float] | None:
+    """The start of the recent rate of window ``key`` in ``history``, if any
+    (see :func:`claude_usage.history.recent_start`)."""
+    if history is None or resets_at is None:
+        return None
+    found = recent_start(history, key, resets_at.timestamp(), _now(now).timestamp())
+    return None if found is None else (datetime.fromtimestamp(found[0], timezone.utc), found[1])
+
+
+def forecast_window(
+    key: str, window: UsageWindow, now: datetime | None = None, history: History | None = None
+) -> Forecast:
+    """The forecast for the window under ``key`` (``"five_hour"``, ...), at
+    its recent rate when ``history`` (:func:`claude_usage.load_history`) has one."""
+    recent = recent_point(history, key, window.resets_at, now)
+    return project(window.utilization, window.resets_at, window_length(key), now, recent)
 
 
 def forecast_limit(limit: Limit, now: datetime | None = None) -> Forecast:

@@ -21,6 +21,7 @@ from claude_usage.cli._usage import (
     Verdict,
     backoff_remaining,
     fetch,
+    history,
     iso,
     judge,
     local_time,
@@ -59,7 +60,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise ConfigurationError("check needs --max PERCENT, --forecast or both (see `claude-usage check --help`)")
     with open_client(args) as client:
         cached = fetch(args, client, max_age=args.max_age)
-    verdict = judge(cached.data, args.window, args.max, forecast=args.forecast)
+        recent = history(args, client) if args.forecast else None
+    verdict = judge(cached.data, args.window, args.max, forecast=args.forecast, history=recent)
     _emit(args, verdict, cached.fetched_at, cached.stale)
     warn_if_stale(cached, "using")
     return _exit.OVER if verdict.over else _exit.OK

@@ -373,9 +373,14 @@ def cmd_show(args: argparse.Namespace) -> int:
         return _show_all_profiles(args)
     with _usage.open_client(args) as client:
         cached = _usage.fetch(args, client, max_age=args.max_age)
+        history = _usage.history(args, client)
     usage = cached.data
     if args.json:
-        document = {**unstructure_usage(usage), "fetched_at": _usage.iso(cached.fetched_at), "stale": cached.stale}
+        document = {
+            **unstructure_usage(usage, history=history),
+            "fetched_at": _usage.iso(cached.fetched_at),
+            "stale": cached.stale,
+        }
         _print(json.dumps(document, indent=2))
     else:
         from claude_usage.cli._render import Style, render_usage
@@ -383,7 +388,12 @@ def cmd_show(args: argparse.Namespace) -> int:
         width = shutil.get_terminal_size((80, 24)).columns
         _print(
             render_usage(
-                usage, style=Style(_use_colour(args.color)), width=width, time_style=args.time, remaining=args.remaining
+                usage,
+                style=Style(_use_colour(args.color)),
+                width=width,
+                time_style=args.time,
+                remaining=args.remaining,
+                history=history,
             )
         )
     _usage.warn_if_stale(cached)
@@ -411,18 +421,25 @@ def _show_all_profiles(args: argparse.Namespace) -> int:
             try:
                 cached = _usage.fetch(args, client, max_age=args.max_age)
                 usage = cached.data
+                history = _usage.history(args, client)
             except ClaudeUsageError as error:
                 code = code or _exit.exit_code_for(error)
                 message = " ".join(str(error).split())
                 entries.append({"profile": profile, "usage": None, "error": message})
                 sections.append(f"{style.bold(label)}\n  error: {message}")
                 continue
-            document = {**unstructure_usage(usage), "fetched_at": _usage.iso(cached.fetched_at), "stale": cached.stale}
+            document = {
+                **unstructure_usage(usage, history=history),
+                "fetched_at": _usage.iso(cached.fetched_at),
+                "stale": cached.stale,
+            }
             entries.append({"profile": profile, "usage": document, "error": None})
             stale = f" (stale: {_usage.stale_reason(cached)})" if cached.stale else ""
             sections.append(
                 f"{style.bold(label)}{stale}\n"
-                + render_usage(usage, style=style, width=width, time_style=args.time, remaining=args.remaining)
+                + render_usage(
+                    usage, style=style, width=width, time_style=args.time, remaining=args.remaining, history=history
+                )
             )
     _print(json.dumps({"profiles": entries}, indent=2) if args.json else "\n\n".join(sections))
     return code

@@ -22,15 +22,17 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from claude_usage._files import write_private
 from claude_usage._lock import FileLock
-from claude_usage.cache import write_private
 from claude_usage.cli import _exit
 from claude_usage.cli._render import describe_pace, describe_reset, format_percent
 from claude_usage.cli._usage import Measure, fetch, open_client, select, warn_if_stale
+from claude_usage.cli._usage import history as load_history
 from claude_usage.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from claude_usage.cache import CachedUsage
+    from claude_usage.history import History
 
 STATE_FILE = "notify-state.json"
 STATE_VERSION = 1
@@ -83,6 +85,7 @@ def events(
     on_reset: bool,
     now: datetime,
     time_style: str = "relative",
+    history: History | None = None,
 ) -> list[Event]:
     """What to send now, given what was sent (``state["sent"]``) and which
     windows were over the threshold in which cycle (``state["over"]``)."""
@@ -102,7 +105,7 @@ def events(
             body = f"{measure.label} is at {format_percent(measure.percent)} (over {above:g}%); {reset}"
             found.append(Event(f"{key}|above|{above:g}", cycle, body))
         if forecast:
-            pace = measure.forecast(now)
+            pace = measure.forecast(now, history)
             if pace.runs_out and sent.get(f"{key}|forecast") != cycle:
                 said = describe_pace(pace, now, time_style)
                 found.append(
@@ -178,7 +181,9 @@ def _redact(url: str) -> str:
     return f"{scheme}://{host}" + ("/..." if "/" in rest or "@" in rest else "")
 
 
-def run_once(args: argparse.Namespace, notifier: Notifier, cached: CachedUsage, directory: str) -> int:
+def run_once(
+    args: argparse.Namespace, notifier: Notifier, cached: CachedUsage, directory: str, history: History | None = None
+) -> int:
     measures, _note = select(cached.data, args.window)
     now = datetime.now(timezone.utc)
     path = _state_path(directory)
@@ -197,6 +202,7 @@ def run_once(args: argparse.Namespace, notifier: Notifier, cached: CachedUsage, 
             on_reset=args.on_reset,
             now=now,
             time_style=args.time,
+            history=history,
         )
         failed = 0
         for event in todo:
@@ -225,8 +231,9 @@ def cmd_notify(args: argparse.Namespace) -> int:
     while True:
         with open_client(args) as client:
             cached = fetch(args, client, max_age=max_age)
+            recent = load_history(args, client) if args.forecast else None
         warn_if_stale(cached, "using")
-        code = run_once(args, notifier, cached, directory)
+        code = run_once(args, notifier, cached, directory, recent)
         if not args.watch:
             return code
         max_age = max(args.interval, REFRESH_FLOOR)

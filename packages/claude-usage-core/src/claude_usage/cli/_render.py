@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from claude_usage._clock import twelve_hour
 from claude_usage.forecast import Forecast, forecast_limit, forecast_window
+from claude_usage.history import History
 from claude_usage.models import CreditWindow, ExtraUsage, Limit, PromoCredit, UsageData, UsageWindow, currency_exponent
 from claude_usage.names import limit_group, limit_title, window_name
 
@@ -98,6 +99,8 @@ def describe_pace(forecast: Forecast, now: datetime | None = None, style: str = 
         return "too early in the window to project" if forecast.basis == "too_early" else None
     # Rounded, not floored: a projection is an estimate, not a limit reached.
     pace = f"on pace for {round(min(forecast.projected_percent, 999_999.0))}%"
+    if forecast.basis == "recent":
+        pace += " at the last hour's rate"
     if forecast.runs_out_at is None:
         return f"{pace} at the reset"
     moment = now or datetime.now(timezone.utc)
@@ -228,10 +231,12 @@ def render_usage(
     now: datetime | None = None,
     time_style: str = "relative",
     remaining: bool = False,
+    history: History | None = None,
 ) -> str:
-    """The readable view: one line per window with its pace below it, the
-    limits grouped as the server groups them, promotional credits, extra
-    usage. ``remaining`` shows the share left instead of the share used."""
+    """The readable view: one line per window with its pace below it (at
+    the recent rate where ``history`` has one), the limits grouped as the
+    server groups them, promotional credits, extra usage. ``remaining``
+    shows the share left instead of the share used."""
     lines: list[str] = []
     moment = now or datetime.now(timezone.utc)
     rows: list[tuple[str, str, UsageWindow, str | None]] = [
@@ -250,7 +255,7 @@ def render_usage(
         if isinstance(window, CreditWindow) and _credit_money(window):
             details = f"{_credit_money(window)}, {details}"
         lines.append(f"{label:<{label_width}}  {meter}{shown}  {style.dim(details)}")
-        pace = describe_pace(forecast_window(key, window, moment), moment, time_style)
+        pace = describe_pace(forecast_window(key, window, moment, history), moment, time_style)
         if pace is not None:
             lines.append(f"{'':<{label_width}}  {style.dim(pace)}")
     if usage.limits:

@@ -62,7 +62,8 @@ class UsageCollector:
         )
         projected = GaugeMetricFamily(
             "claude_usage_projected_percent",
-            "Share of a window used at its reset if the average rate since it began holds, in percent "
+            "Share of a window used at its reset at its pace (the last hour's rate where the observation log has it, "
+            "else the average since the window began), in percent "
             "(absent when there is no forecast: too early in the window, or a window of unknown length)",
             labels=[*labels, "window"],
         )
@@ -97,11 +98,12 @@ class UsageCollector:
                 stale.add_metric([name], 1 if cached.stale else 0)
                 success.add_metric([name], cached.fetched_at)
                 now = datetime.now(timezone.utc)
+                history = cache.history(self.backend, config_dir=profile, base_url=client.config.base_url)
                 for window, value in data.windows.items():
                     utilization.add_metric([name, window], value.utilization)
                     if value.resets_at is not None:
                         resets.add_metric([name, window], value.resets_at.timestamp())
-                    forecast = forecast_window(window, value, now)
+                    forecast = forecast_window(window, value, now, history)
                     if forecast.projected_percent is not None:
                         projected.add_metric([name, window], forecast.projected_percent)
                     if forecast.runs_out_at is not None:

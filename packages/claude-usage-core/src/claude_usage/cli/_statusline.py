@@ -27,6 +27,7 @@ import time
 
 from claude_usage import _fastjson
 from claude_usage._clock import twelve_hour
+from claude_usage.history import History, epoch, recent_start
 
 USAGE = """\
 usage: claude-usage statusline [--format FORMAT] [--color WHEN] [--no-fetch] [--max-age SECONDS]
@@ -172,21 +173,29 @@ def _read_stdin() -> dict[str, object]:
     return payload if isinstance(payload, dict) else {}
 
 
-def _pace(percent: float, resets_at: float | None, length: float, now: float) -> tuple[float, float | None] | None:
-    """(projected percent at the reset, epoch of running out or None) at
-    the average rate since the window began; None when too early or unknown."""
+def _pace(
+    percent: float, resets_at: float | None, length: float, now: float, recent: tuple[float, float] | None = None
+) -> tuple[float, float | None] | None:
+    """(projected percent at the reset, epoch of running out or None) as
+    claude_usage.forecast.project has it: at the rate since ``recent`` (an
+    observation of the log) when given, else at the average since the window
+    began; None when too early or unknown."""
     if resets_at is None or resets_at <= now:
         return None
-    elapsed = length - (resets_at - now)
+    remaining = resets_at - now
+    elapsed = length - remaining
     if elapsed < length * MIN_ELAPSED_SHARE:
         return None
     used = max(0.0, percent)
+    recent_rate = recent is not None and recent[0] < now
+    rate = max(0.0, used - recent[1]) / (now - recent[0]) if recent is not None and recent_rate else used / elapsed
+    projected = used + rate * remaining
     if used >= 100.0:
-        return used * length / elapsed, now
-    if used <= 0.0:
-        return 0.0, None
-    until_full = elapsed * (100.0 - used) / used
-    return used * length / elapsed, (now + until_full if until_full < resets_at - now else None)
+        return projected, now
+    if rate <= 0.0:
+        return projected, None
+    until_full = (100.0 - used) / rate
+    return projected, (now + until_full if until_full < remaining else None)
 
 
 def _number(value: object) -> float | None:
@@ -195,34 +204,13 @@ def _number(value: object) -> float | None:
     return float(value)
 
 
-def _epoch(value: object) -> float | None:
-    """Claude Code sends epoch seconds; the API sends ISO-8601."""
-    number = _number(value)
-    if number is not None:
-        return number / 1000 if number > 1e11 else number  # milliseconds, defensively
-    if isinstance(value, str):
-        from datetime import datetime, timezone
-
-        text = value.strip()
-        if text.endswith(("Z", "z")):
-            text = text[:-1] + "+00:00"  # what 3.10's fromisoformat does not read
-        try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError:
-            return None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=timezone.utc)
-        return parsed.timestamp()
-    return None
-
-
 def _window(value: object, percent_key: str) -> tuple[float, float | None] | None:
     if not isinstance(value, dict):
         return None
     percent = _number(value.get(percent_key))
     if percent is None:
         return None
-    return percent, _epoch(value.get("resets_at"))
+    return percent, epoch(value.get("resets_at"))
 
 
 def _duration(seconds: float) -> str:
@@ -305,7 +293,7 @@ def _binding(body: dict[str, object] | None) -> tuple[str, str, float, float | N
             f"{name} {label}" if name else label,
             name or label,
             percent,
-            _epoch(limit.get("resets_at")),
+            epoch(limit.get("resets_at")),
             severity if isinstance(severity, str) else None,
         )
     return None
@@ -330,9 +318,17 @@ class _View:
     reason there is nothing (or nothing newer) to show."""
 
     def __init__(
-        self, stdin: dict[str, object], entry: object, now: float, max_age: float, time_style: str = "relative"
+        self,
+        stdin: dict[str, object],
+        entry: object,
+        now: float,
+        max_age: float,
+        time_style: str = "relative",
+        history: History | None = None,
     ) -> None:
         self.stdin = stdin
+        #: The observation log's recent end: the pace at the last hour's rate.
+        self.history = history
         self.now = now
         #: --time: how reset times are printed.
         self.time_style = time_style
@@ -394,7 +390,8 @@ class _View:
             if window is not None:
                 values[key] = _percent(window[0])
                 values[f"{key}_reset"] = _reset(window[1], self.now, self.time_style)
-                pace = _pace(window[0], window[1], WINDOW_SECONDS[key], self.now)
+                recent = recent_start(self.history, key, window[1], self.now)
+                pace = _pace(window[0], window[1], WINDOW_SECONDS[key], self.now, recent)
                 if pace is not None:
                     values[f"{key}_pace"] = f"{round(min(pace[0], 999_999.0))}%"
                     values[f"{key}_runs_out"] = MISSING if pace[1] is None else _duration(max(0.0, pace[1] - self.now))
@@ -565,6 +562,9 @@ def _render(options: dict[str, str | bool]) -> str:
     cache = UsageCache()
     entry = cache.peek(backend, config_dir=config_dir)
     now = time.time()
+    # Claude Code's rate_limits into the observation log (a write only when
+    # a value moved): a data source for every other command, at no request.
+    history = cache.observe_rate_limits(stdin.get("rate_limits"), backend, config_dir=config_dir, now=now)
     if not options.get("no_fetch"):
         started = cache.refresh_in_background(backend, config_dir=config_dir, max_age=max_age, timeout=timeout)
         view = _View(stdin, entry, now, max_age)
@@ -572,7 +572,7 @@ def _render(options: dict[str, str | bool]) -> str:
         if nothing and wait > 0 and (started or entry is None or _under_way(entry, now)):
             entry = cache.wait_for_refresh(backend, config_dir=config_dir, budget=wait)
             now = time.time()
-    view = _View(stdin, entry, now, max_age, str(options.get("time", "relative")))
+    view = _View(stdin, entry, now, max_age, str(options.get("time", "relative")), history)
     values = view.fields()
     if isinstance(template, str):
         return template.format_map(values)

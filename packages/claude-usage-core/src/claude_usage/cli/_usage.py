@@ -18,7 +18,8 @@ import attrs
 
 from claude_usage.cli._render import describe_pace, format_age, format_percent, limit_label, window_label
 from claude_usage.errors import ConfigurationError
-from claude_usage.forecast import Forecast, limit_length, project, window_length
+from claude_usage.forecast import Forecast, limit_length, project, recent_point, window_length
+from claude_usage.history import History
 from claude_usage.models import KNOWN_WINDOWS
 from claude_usage.names import limit_group, window_name
 
@@ -102,6 +103,13 @@ def fetch(args: argparse.Namespace, client: UsageClient, *, max_age: float, retr
     )
 
 
+def history(args: argparse.Namespace, client: UsageClient) -> History:
+    """The account's observation log, for forecasts at the recent rate."""
+    from claude_usage import UsageCache
+
+    return UsageCache().history(args.backend, config_dir=args.config_dir, base_url=client.config.base_url)
+
+
 def backoff_remaining(args: argparse.Namespace, client: UsageClient) -> float:
     """Seconds of back-off the shared cache holds for this account (0 if none)."""
     from claude_usage import UsageCache
@@ -163,11 +171,13 @@ class Measure:
     def text(self) -> str:
         return f"{self.label} {format_percent(self.percent)}"
 
-    def forecast(self, now: datetime) -> Forecast:
-        return project(self.percent, self.resets_at, self.length, now)
+    def forecast(self, now: datetime, history: History | None = None) -> Forecast:
+        """The pace; a window's at its recent rate where ``history`` has one."""
+        recent = recent_point(history, self.name, self.resets_at, now) if self.type == "window" else None
+        return project(self.percent, self.resets_at, self.length, now, recent)
 
-    def document(self, maximum: float | None, now: datetime) -> dict[str, Any]:
-        forecast = self.forecast(now)
+    def document(self, maximum: float | None, now: datetime, history: History | None = None) -> dict[str, Any]:
+        forecast = self.forecast(now, history)
         document: dict[str, Any] = {
             "name": self.name,
             "type": self.type,
@@ -306,6 +316,7 @@ class Verdict:
     note: str | None = None
     forecast: bool = False
     now: datetime = attrs.field(factory=lambda: datetime.now(timezone.utc))
+    history: History | None = None
 
     @property
     def over_items(self) -> list[Measure]:
@@ -319,7 +330,7 @@ class Verdict:
         """The measures on pace to run out before their reset, soonest first."""
         if not self.forecast:
             return []
-        found = [(m, m.forecast(self.now)) for m in self.checked]
+        found = [(m, m.forecast(self.now, self.history)) for m in self.checked]
         paced: dict[tuple[str, float], tuple[Measure, Forecast]] = {}
         for measure, forecast in found:
             # five_hour and the session row are one limit: said once.
@@ -355,7 +366,7 @@ class Verdict:
             if len(running) > 1:
                 text += f" (also on pace to run out: {'; '.join(m.text() for m, _ in running[1:])})"
             return text
-        paced = [(m, m.forecast(self.now)) for m in self.checked]
+        paced = [(m, m.forecast(self.now, self.history)) for m in self.checked]
         known = [(m, f) for m, f in paced if f.projected_percent is not None]
         if not known:
             return "no window can be projected yet (too early in each, or of unknown length)"
@@ -377,7 +388,7 @@ class Verdict:
     def document(self) -> dict[str, Any]:
         return {
             "over": self.over,
-            "checked": [m.document(self.maximum, self.now) for m in self.checked],
+            "checked": [m.document(self.maximum, self.now, self.history) for m in self.checked],
             "max": self.maximum,
             "forecast": self.forecast,
             "runs_out": bool(self.running_out),
@@ -386,7 +397,13 @@ class Verdict:
 
 
 def judge(
-    usage: UsageData, window: str, maximum: float | None, *, forecast: bool = False, now: datetime | None = None
+    usage: UsageData,
+    window: str,
+    maximum: float | None,
+    *,
+    forecast: bool = False,
+    now: datetime | None = None,
+    history: History | None = None,
 ) -> Verdict:
     measures, note = select(usage, window)
-    return Verdict(window, maximum, measures, note, forecast, now or datetime.now(timezone.utc))
+    return Verdict(window, maximum, measures, note, forecast, now or datetime.now(timezone.utc), history)

@@ -21,10 +21,12 @@ from typing import TYPE_CHECKING
 from claude_usage.cli import _exit
 from claude_usage.cli._render import Style, format_age, format_duration, render_usage
 from claude_usage.cli._usage import fetch, iso, one_line, open_client, stale_reason
+from claude_usage.cli._usage import history as load_history
 from claude_usage.errors import ClaudeUsageError
 
 if TYPE_CHECKING:
     from claude_usage import CachedUsage
+    from claude_usage.history import History
 
 CLEAR = "\033[H\033[2J"
 #: The shortest max age of a refresh after the first render, whatever
@@ -58,18 +60,21 @@ def frame(
     style: Style,
     time_style: str = "relative",
     remaining: bool = False,
+    history: History | None = None,
 ) -> str:
     width = shutil.get_terminal_size((80, 24)).columns
     now = time.time()
-    table = render_usage(cached.data, style=style, width=width, time_style=time_style, remaining=remaining)
+    table = render_usage(
+        cached.data, style=style, width=width, time_style=time_style, remaining=remaining, history=history
+    )
     return f"{table}\n\n{style.dim(footer(cached, problem, interval, now))}"
 
 
-def document(cached: CachedUsage, problem: str | None) -> str:
+def document(cached: CachedUsage, problem: str | None, history: History | None = None) -> str:
     from claude_usage import unstructure_usage
 
     data = {
-        **unstructure_usage(cached.data),
+        **unstructure_usage(cached.data, history=history),
         "fetched_at": iso(cached.fetched_at),
         "stale": problem is not None,
         "error": problem,
@@ -95,14 +100,18 @@ def cmd_watch(args: argparse.Namespace, style: Style) -> int:
                     if last is None:
                         raise  # nothing to show at all: the error and its exit code
                     problem = one_line(str(error))
+                # Read each round: the statusline adds to it between refreshes.
+                history = load_history(args, client)
                 if args.json:
-                    output = document(last, problem) + "\n"
+                    output = document(last, problem, history) + "\n"
                 elif terminal:
-                    output = CLEAR + frame(last, problem, args.interval, style, args.time, args.remaining) + "\n"
+                    output = (
+                        CLEAR + frame(last, problem, args.interval, style, args.time, args.remaining, history) + "\n"
+                    )
                 else:
                     output = (
                         ("\n" if renders else "")
-                        + frame(last, problem, args.interval, style, args.time, args.remaining)
+                        + frame(last, problem, args.interval, style, args.time, args.remaining, history)
                         + "\n"
                     )
                 sys.stdout.write(output)

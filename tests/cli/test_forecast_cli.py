@@ -181,3 +181,103 @@ def test_statusline_time_prints_the_reset_as_asked(style: str, zone: str) -> Non
     hour = f"{when.hour % 12 or 12}{f':{when.minute:02d}' if when.minute else ''}{'am' if when.hour < 12 else 'pm'}"
     assert hour in shown, shown
     assert shown.endswith(" UTC") == (style == "utc")
+
+
+# -- the observation log ---------------------------------------------------------
+
+
+def log_reading(percent: float, seconds_ago: float, five_reset: float = 2.5 * 3600) -> None:
+    """A reading of five_hour in this account's log, as a render then would have written it."""
+    from claude_usage.cache import UsageCache
+
+    now = time.time()
+    limits = {"five_hour": {"used_percentage": percent, "resets_at": int(now + five_reset)}}
+    UsageCache().observe_rate_limits(limits, now=now - seconds_ago)
+
+
+def history_lines() -> list[dict[str, Any]]:
+    from claude_usage.cache import UsageCache
+
+    found = list(UsageCache().directory.glob("history-*.jsonl"))
+    assert len(found) == 1, found
+    assert found[0].stat().st_mode & 0o777 == 0o600
+    return [json.loads(line) for line in found[0].read_text().splitlines() if line.strip()]
+
+
+def test_json_uses_the_last_hours_rate_when_the_log_has_it(api: HTTPServer, logged_in: Path) -> None:
+    # Half-way at 50%: the average says 100% at the reset, but 30% -> 50% in
+    # the last 30 minutes is 40 points an hour: 150%, out in 1h 15m.
+    support.serve(api, body(five=50.0))
+    log_reading(30.0, 1800)
+    result = support.run_cli("--json")
+    assert result.returncode == 0, result.stderr
+    five = json.loads(result.stdout)["five_hour"]
+    assert five["forecast_basis"] == "recent"
+    assert five["projected_percent"] == pytest.approx(150.0, abs=1.0)
+    runs_out = datetime.fromisoformat(five["runs_out_at"])
+    assert abs((runs_out - datetime.now(timezone.utc)) - timedelta(minutes=75)) < timedelta(seconds=60)
+    # The week is days from its reset: its average stands.
+    assert json.loads(result.stdout)["seven_day"]["forecast_basis"] == "average"
+    # The fetch logged what the API said, beside the render's reading.
+    assert [(line["p"], line["s"]) for line in history_lines() if line["w"] == "five_hour"] == [
+        (30.0, "statusline"),
+        (50.0, "api"),
+    ]
+    shown = support.run_cli("show", "--max-age", "600")
+    assert "on pace for 150% at the last hour's rate: runs out in 1h 1" in shown.stdout, shown.stdout
+
+
+def test_check_forecast_sees_a_burst_the_average_hides(api: HTTPServer, logged_in: Path) -> None:
+    support.serve(api, body(five=50.0))
+    calm = support.run_cli("check", "--forecast", "--window", "five_hour", "--json")
+    assert calm.returncode == 0, calm.stderr
+    assert json.loads(calm.stdout)["checked"][0]["forecast_basis"] == "average"
+    log_reading(30.0, 1800)
+    burst = support.run_cli("check", "--forecast", "--window", "five_hour", "--max-age", "600")
+    assert burst.returncode == 1, burst.stdout + burst.stderr
+    assert "on pace for 150% at the last hour's rate" in burst.stdout
+    assert len(api.log) == 1  # the log costs no request
+
+
+def test_a_statusline_render_logs_rate_limits_once_and_paces_from_them() -> None:
+    resets = int(time.time() + 2.5 * 3600)
+    stdin = json.dumps({"rate_limits": {"five_hour": {"used_percentage": 50.0, "resets_at": resets}}})
+    fields = ("statusline", "--no-fetch", "--format", "{five_hour_pace}|{five_hour_runs_out}")
+    first = support.run_cli(*fields, input=stdin)
+    assert first.stdout.strip() == "100%|-", first.stdout  # the average: nothing logged before
+    assert [(line["w"], line["p"], line["r"], line["s"]) for line in history_lines()] == [
+        ("five_hour", 50.0, resets, "statusline")
+    ]
+    for _ in range(3):
+        support.run_cli(*fields, input=stdin)
+    assert len(history_lines()) == 1  # no change, no write
+    # Twenty minutes earlier the render had seen 30%: 60 points an hour now.
+    log_reading(30.0, 1200, 2.5 * 3600)
+    paced = support.run_cli(*fields, input=stdin)
+    pace, runs_out = paced.stdout.strip().split("|")
+    assert pace == "200%", paced.stdout
+    assert runs_out in ("50m", "49m"), paced.stdout
+
+
+def test_serve_exports_the_recent_pace_when_the_log_has_it(api: HTTPServer, logged_in: Path, tmp_path: Path) -> None:
+    parser = pytest.importorskip("prometheus_client.parser", reason="prometheus_client is the exporter's dependency")
+    support.serve(api, body(five=50.0))
+    log_reading(30.0, 1800)
+    target = tmp_path / "claude_usage.prom"
+    assert support.run_cli("serve", "--textfile", str(target)).returncode == 0
+    samples = {
+        (sample.name, sample.labels["window"]): sample.value
+        for family in parser.text_string_to_metric_families(target.read_text())
+        for sample in family.samples
+        if "window" in sample.labels
+    }
+    assert samples[("claude_usage_projected_percent", "five_hour")] == pytest.approx(150.0, abs=1.0)
+    assert abs(samples[("claude_usage_runs_out_at_seconds", "five_hour")] - (time.time() + 75 * 60)) < 60
+
+
+def test_watch_reads_the_log_each_round(api: HTTPServer, logged_in: Path) -> None:
+    support.serve(api, body(five=50.0))
+    log_reading(30.0, 1800)
+    result = support.run_cli("watch", "--json", "--count", "1")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[0])["five_hour"]["forecast_basis"] == "recent"

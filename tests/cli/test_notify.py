@@ -165,3 +165,22 @@ def test_an_unusable_url_exits_2_naming_it_before_any_request(api: HTTPServer, l
     assert result.returncode == 2
     assert "nosuchscheme://host" in result.stderr and "secret-token-123" not in result.stderr
     assert result.stderr.count("\n") == 1 and len(api.log) == 0
+
+
+def test_forecast_at_the_recent_rate_from_the_observation_log(
+    api: HTTPServer, receiver: HTTPServer, logged_in: Path
+) -> None:
+    from claude_usage.cache import UsageCache
+
+    # 50% half-way is on pace for 100% on average: nothing to tell ...
+    support.serve(api, body(50.0))
+    assert notify("--above", "75", "--forecast", "--to", hook(receiver)).returncode == 0
+    assert messages(receiver) == []
+    # ... but a render saw 30% half an hour ago: 150% at the last hour's rate.
+    now = time.time()
+    limits = {"five_hour": {"used_percentage": 30.0, "resets_at": int(now + 2.5 * 3600)}}
+    UsageCache().observe_rate_limits(limits, now=now - 1800)
+    for _ in range(2):
+        assert notify("--above", "75", "--forecast", "--to", hook(receiver)).returncode == 0
+    sent = messages(receiver)
+    assert len(sent) == 1 and "on pace for 150% at the last hour's rate: runs out in 1h 1" in sent[0], sent

@@ -161,18 +161,19 @@ def _parse_lines(data: bytes, since: float) -> dict[str, list[Point]]:
     return points
 
 
-def _read(path: str, limit: int | None = None) -> bytes:
-    """The file (or its last ``limit`` bytes, from a line start); b"" when absent."""
+def _read(path: str, limit: int) -> bytes:
+    """The file's last ``limit`` bytes, from a line start; b"" when absent.
+    Bounded whatever the file holds: a log grown by hand costs no more."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     except OSError:
         return b""
     try:
         size = os.fstat(fd).st_size
-        start = 0 if limit is None or size <= limit else size - limit
+        start = max(0, size - limit)
         if start:
             os.lseek(fd, start, os.SEEK_SET)
-        data = os.read(fd, min(size, MAX_BYTES * 2) - start) if size > start else b""
+        data = os.read(fd, size - start) if size > start else b""
     except OSError:
         return b""
     finally:
@@ -185,7 +186,7 @@ def _read(path: str, limit: int | None = None) -> bytes:
 def load_history(cache_file: str, now: float | None = None) -> History:
     """The observations kept beside ``cache_file`` (a :meth:`UsageCache.path_for`)."""
     moment = time.time() if now is None else now
-    return History(_parse_lines(_read(history_file(cache_file)), moment - KEEP_SECONDS))
+    return History(_parse_lines(_read(history_file(cache_file), 2 * MAX_BYTES), moment - KEEP_SECONDS))
 
 
 def _changed(last: Point | None, percent: float, resets: float) -> bool:
@@ -202,15 +203,19 @@ def _record(cache_file: str, observations: list[tuple[str, float, float]], now: 
     which is all a recent rate needs. Never raises: a log that cannot be
     written costs only the recent-rate forecast."""
     path = history_file(cache_file)
-    tail = _parse_lines(_read(path, TAIL_BYTES), now - KEEP_SECONDS)
-    lines = []
+    data = _read(path, TAIL_BYTES)
+    tail = _parse_lines(data, now - KEEP_SECONDS)
+    # After a torn last line (a writer killed mid-write) start a new one,
+    # or the next record would be glued to it and lost.
+    lines = ["\n"] if data and not data.endswith(b"\n") else []
+    written = len(lines)
     for key, percent, resets in observations:
         series = tail.setdefault(key, [])
         if _changed(series[-1] if series else None, percent, resets):
             record = {"t": round(now, 3), "w": key, "p": percent, "r": resets, "s": source}
             lines.append(_fastjson.dumps(record) + "\n")
             series.append((round(now, 3), percent, resets))
-    if lines and _append(path, "".join(lines).encode("utf-8")) > MAX_BYTES:
+    if len(lines) > written and _append(path, "".join(lines).encode("utf-8")) > MAX_BYTES:
         _compact(path, now)
     return History(tail)
 
@@ -232,7 +237,7 @@ def _append(path: str, data: bytes) -> int:
 
 
 def _compact(path: str, now: float) -> None:
-    data = _read(path)
+    data = _read(path, 2 * MAX_BYTES)
     kept = [line for line in data.split(b"\n") if line.strip()]
     since = now - KEEP_SECONDS
     fresh = []

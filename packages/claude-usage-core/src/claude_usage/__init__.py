@@ -51,6 +51,7 @@ if TYPE_CHECKING:
         TokenExpiredError,
     )
     from claude_usage.forecast import Forecast, forecast_limit, forecast_window
+    from claude_usage.history import History
     from claude_usage.models import CreditWindow, ExtraUsage, Limit, PromoCredit, UsageData, UsageWindow
 
 _ERRORS = (
@@ -98,6 +99,7 @@ _LAZY: dict[str, str] = {
     "Forecast": "claude_usage.forecast",
     "forecast_window": "claude_usage.forecast",
     "forecast_limit": "claude_usage.forecast",
+    "History": "claude_usage.history",
     "BackendStatus": "claude_usage._registry",
     "backend_names": "claude_usage._registry",
     "backend_statuses": "claude_usage._registry",
@@ -119,6 +121,7 @@ __all__ = [
     "CreditWindow",
     "ExtraUsage",
     "Forecast",
+    "History",
     "InsufficientScopeError",
     "InvalidCredentialsError",
     "Limit",

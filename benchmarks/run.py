@@ -210,6 +210,56 @@ def bench_stale_render(env: dict[str, str], runs: int) -> None:
     )
 
 
+def bench_history_render(env: dict[str, str], runs: int) -> None:
+    """The observation log costs a render nothing it would notice: a render
+    over a log just under its byte cap that finds nothing new, one that
+    appends a reading, and one whose append crosses the cap and compacts the
+    log, against the same render where the log can be neither read nor
+    written (a directory in its place)."""
+    from claude_usage.history import MAX_BYTES
+
+    subprocess.run([CLI, "statusline"], input=STDIN, env=env, check=True, capture_output=True)
+    (log,) = Path(env["CLAUDE_USAGE_CACHE_DIR"]).glob("history-*.jsonl")
+    now = time.time()
+    line = json.dumps({"t": now - 7200, "w": "five_hour", "p": 1.0, "r": now + 8000, "s": "api"}) + "\n"
+    current = log.read_text()
+    under = line * ((MAX_BYTES - 16384) // len(line)) + current
+    at_cap = line * (MAX_BYTES // len(line)) + current
+    old = b'"used_percentage": 23.5'
+    counter = iter([STDIN.replace(old, f'"used_percentage": {30 + i / 10:.1f}'.encode()) for i in range(1000)])
+
+    def with_log(text: str, stdin: bytes) -> float:
+        log.write_text(text)
+        return timed([STATUSLINE, "--max-age", "3600"], env, stdin)
+
+    def without_log() -> float:
+        log.unlink()
+        log.mkdir()
+        try:
+            return timed([STATUSLINE, "--max-age", "3600"], env, STDIN)
+        finally:
+            log.rmdir()
+
+    bare, unchanged, appended, compacted = alternate(
+        runs,
+        without_log,
+        lambda: with_log(under, STDIN),
+        lambda: with_log(under, next(counter)),
+        lambda: with_log(at_cap, next(counter)),
+    )
+    for name, took, bound in (
+        ("nothing new", unchanged, 1.1),
+        ("a new reading appended", appended, 1.1),
+        ("an append that compacts it", compacted, 1.25),
+    ):
+        ratio = took / bare
+        report(
+            f"claude-usage-statusline, observation log at its cap, {name} <= {bound}x the same render without a log",
+            f"{took * 1000:.1f} ms vs {bare * 1000:.1f} ms = {ratio:.2f}x",
+            ratio <= bound,
+        )
+
+
 def bench_import(env: dict[str, str], runs: int) -> None:
     bare, attrs_, ours = alternate(
         runs,
@@ -439,6 +489,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             bench_statusline(env, args.runs)
             bench_stale_render(env, args.runs)
+            bench_history_render(env, args.runs)
             bench_import(env, args.runs)
             bench_get_usage(server, env, args.runs)
             bench_discovery(env)

@@ -83,6 +83,12 @@ def test_only_distinct_readings_are_written(cache_file: str) -> None:
     assert written[2]["t"] == NOW + 120 and written[3]["r"] == RESET + 5 * 3600
 
 
+def test_a_tenth_is_a_change_whatever_floating_point_makes_of_it(cache_file: str) -> None:
+    for percent in (30.1, 30.2, 30.2, 30.3, 30.35):  # 30.2 - 30.1 == 0.0999...
+        observe_rate_limits(cache_file, {"five_hour": {"used_percentage": percent, "resets_at": RESET}}, NOW)
+    assert [r["p"] for r in lines(cache_file)] == [30.1, 30.2, 30.3]
+
+
 def test_over_100_the_cap_of_claude_code_is_no_change(cache_file: str) -> None:
     observe_body(cache_file, api_body(104.0), NOW)
     observe_rate_limits(cache_file, {"five_hour": {"used_percentage": 100.0, "resets_at": int(RESET)}}, NOW + 5)

@@ -13,8 +13,8 @@ window (``{"t": epoch, "w": "five_hour", "p": 42.0, "r": reset epoch, "s":
 
 The file is mode 0600 in the 0700 cache directory. It keeps about
 :data:`KEEP_SECONDS` (8 days) and never more than :data:`MAX_BYTES`: an
-append that takes it past the cap rewrites it (atomically) without what is
-older than that or, when still too big, the oldest half. Appends from
+append that takes it past the cap rewrites it (atomically) as its newest
+half, without what is older than that. Appends from
 several processes are single ``write`` calls with ``O_APPEND``; one that
 lands while another process compacts can be lost, which costs one
 observation, never the file.
@@ -52,7 +52,7 @@ __all__ = [
 
 #: How long observations are kept.
 KEEP_SECONDS = 8 * 86400.0
-#: The most the log may hold; a compaction brings it to half of this or less.
+#: The most the log may hold; a compaction keeps its newest half.
 MAX_BYTES = 512 * 1024
 #: A value has to move this much (percentage points) to be written again:
 #: Claude Code rounds to one decimal, the API does not.
@@ -194,7 +194,7 @@ def _changed(last: Point | None, percent: float, resets: float) -> bool:
         return True
     if last[1] >= 100.0 and percent >= 100.0:
         return False  # Claude Code caps at 100, the API does not: not a change
-    return abs(last[1] - percent) >= CHANGE
+    return abs(last[1] - percent) >= CHANGE - 1e-9  # 30.2 - 30.1 is 0.0999...
 
 
 def _record(cache_file: str, observations: list[tuple[str, float, float]], now: float, source: str) -> History:
@@ -236,24 +236,34 @@ def _append(path: str, data: bytes) -> int:
         os.close(fd)
 
 
-def _compact(path: str, now: float) -> None:
-    data = _read(path, 2 * MAX_BYTES)
-    kept = [line for line in data.split(b"\n") if line.strip()]
-    since = now - KEEP_SECONDS
-    fresh = []
-    for line in kept:
+def _observed_at(line: bytes) -> float | None:
+    """When a line's reading was taken. Records are written with ``t``
+    first, so it is read without a JSON parse of every line (a compaction
+    runs on a render); any other line is parsed."""
+    if line.startswith(b'{"t":'):
+        end = line.find(b",", 5)
         try:
-            record = _fastjson.loads(line)
-        except (ValueError, RecursionError):
-            continue
-        observed = _number(record.get("t")) if isinstance(record, dict) else None
-        if observed is not None and observed >= since:
-            fresh.append(line)
-    text = b"\n".join(fresh)
-    while fresh and len(text) > MAX_BYTES // 2:
-        fresh = fresh[len(fresh) // 2 :]
-        text = b"\n".join(fresh)
-    write_private(path, text.decode("utf-8", "replace") + ("\n" if fresh else ""))
+            return _number(float(line[5:end]))
+        except ValueError:
+            pass
+    try:
+        record = _fastjson.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    return _number(record.get("t")) if isinstance(record, dict) else None
+
+
+def _compact(path: str, now: float) -> None:
+    """Rewrite the log as its newest half without what is older than
+    :data:`KEEP_SECONDS`. A render may be the one to run it, so it costs a
+    slice and a bisection (appends come in time order), not a parse of every
+    line."""
+    from bisect import bisect_left
+
+    lines = [line for line in _read(path, MAX_BYTES // 2).split(b"\n") if line.strip()]
+    first = bisect_left(lines, now - KEEP_SECONDS, key=lambda line: _observed_at(line) or 0.0)
+    kept = lines[first:]
+    write_private(path, b"\n".join(kept).decode("utf-8", "replace") + ("\n" if kept else ""))
 
 
 def observe_body(cache_file: str, body: object, now: float | None = None) -> History:

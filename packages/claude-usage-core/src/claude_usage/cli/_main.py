@@ -221,8 +221,8 @@ def _command_options(name: str, parser: argparse.ArgumentParser) -> None:
             "--forecast",
             action="store_true",
             default=False,
-            help="exit 1 when a selected window is on pace to run out before it resets (the average rate since "
-            "it began, carried to the reset), saying when",
+            help="exit 1 when a selected window is on pace to run out before it resets (the last hour's rate "
+            "where the observation log has it, else the average since the window began), saying when",
         )
         group.add_argument("--window", metavar="NAME", default=_usage.ANY, help=WINDOW_HELP["check"])
     elif name == "wait":

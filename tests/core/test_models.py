@@ -9,6 +9,7 @@ import json
 import logging
 import math
 import pickle
+import re
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -253,23 +254,64 @@ def test_an_unreadable_reset_time_is_dropped_not_the_usage(text: Any, caplog: py
     assert "ignoring resets_at" in caplog.text
 
 
+#: What Python 3.10's ``datetime.fromisoformat`` reads: exactly what
+#: ``isoformat()`` writes (3.11 reads far more, so running on 3.11 alone
+#: would hide a 3.10 failure).
+PY310_ISO = re.compile(r"\d{4}-\d\d-\d\d([T ]\d\d(:\d\d(:\d\d(\.(\d{3}|\d{6}))?)?)?([+-]\d\d:\d\d(:\d\d)?)?)?")
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("2026-11-25T10:00:00+0000", "2026-11-25T10:00:00+00:00"),
+        ("2026-11-25T10:00:00Z", "2026-11-25T10:00:00+00:00"),
+        ("2026-11-25T10:00:00.5z", "2026-11-25T10:00:00.500000+00:00"),
         ("2026-11-25 10:00:00.5+00:00", "2026-11-25 10:00:00.500000+00:00"),
         ("2026-11-25T10:00:00.123456789-0130", "2026-11-25T10:00:00.123456-01:30"),
+        ("2026-11-25T10:00:00.123456789Z", "2026-11-25T10:00:00.123456+00:00"),
         ("2026-11-25T10:00:00.940321+00:00", "2026-11-25T10:00:00.940321+00:00"),
-        ("2026-11-25T10:00:00", "2026-11-25T10:00:00"),
+        ("2026-11-25T10:00:00.94+00:00", "2026-11-25T10:00:00.940000+00:00"),
+        ("2026-11-25T10:00:00.123+00:00", "2026-11-25T10:00:00.123+00:00"),
+        (" 2026-11-25T10:00:00 ", "2026-11-25T10:00:00"),
     ],
 )
 def test_timestamps_are_brought_to_the_shapes_python_3_10_reads(text: str, expected: str) -> None:
     """3.10's fromisoformat takes 3 or 6 fraction digits and a colon in the
     offset only; the conversion makes every shape the API sent one of those."""
-    from claude_usage._convert import _three_ten
+    from claude_usage._iso import parse_iso, three_ten
 
-    assert _three_ten(text) == expected
-    assert datetime.fromisoformat(expected) == datetime.fromisoformat(text)
+    assert three_ten(text) == expected
+    assert PY310_ISO.fullmatch(expected), expected
+    read = datetime.fromisoformat(expected)
+    assert parse_iso(text) == (read if read.tzinfo else read.replace(tzinfo=timezone.utc))
+
+
+@given(
+    st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)),
+    st.integers(min_value=0, max_value=9),
+    st.sampled_from(["Z", "+0000", "+00:00", "-0130", "-01:30", ""]),
+    st.sampled_from(["T", " "]),
+)
+def test_every_shape_the_api_could_send_reads_as_3_10_would(
+    moment: datetime, digits: int, offset: str, separator: str
+) -> None:
+    from claude_usage._iso import three_ten
+
+    fraction = f".{moment.microsecond:06d}789"[: digits + 1] if digits else ""
+    text = moment.strftime(f"%Y-%m-%d{separator}%H:%M:%S") + fraction + offset
+    normal = three_ten(text)
+    assert PY310_ISO.fullmatch(normal), (text, normal)
+    assert datetime.fromisoformat(normal) == datetime.fromisoformat(text)
+
+
+def test_the_render_path_reads_reset_times_as_the_models_do() -> None:
+    from claude_usage.history import epoch
+
+    text = "2026-11-25T10:00:00.5Z"
+    window = parse_usage({"five_hour": {"utilization": 1, "resets_at": text}}).five_hour
+    assert window is not None and window.resets_at is not None
+    assert epoch(text) == window.resets_at.timestamp()
+    assert epoch("not a time") is None and epoch(1_800_000_000_000) == 1_800_000_000.0
 
 
 # -- values ---------------------------------------------------------------------

@@ -32,6 +32,7 @@ from typing import Any
 import attrs
 import cattrs
 
+from claude_usage._iso import parse_iso
 from claude_usage.errors import ResponseFormatError
 from claude_usage.forecast import Forecast, forecast_limit, forecast_window
 from claude_usage.history import History
@@ -112,33 +113,7 @@ def _boolean(value: Any, _: object = None) -> bool:
 def _timestamp(value: Any, _: object = None) -> datetime:
     if not isinstance(value, str):
         raise TypeError(f"expected an ISO-8601 string, got {type(value).__name__}")
-    text = value.strip()
-    if text[-1:] in ("Z", "z"):
-        # Python 3.10's fromisoformat does not accept the "Z" suffix.
-        text = text[:-1] + "+00:00"
-    parsed = datetime.fromisoformat(_three_ten(text))
-    if parsed.tzinfo is None:
-        # The API always sends an offset; a bare time is read as UTC rather
-        # than as the machine's local time.
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
-
-
-_FRACTION = re.compile(r"([T ]\d\d:\d\d:\d\d)\.(\d+)")
-_COMPACT_OFFSET = re.compile(r"([+-]\d\d)(\d\d)$")
-
-
-def _three_ten(text: str) -> str:
-    """The shapes Python 3.10's ``fromisoformat`` accepts: a fraction of a
-    second in 3 or 6 digits (the API has sent ``.5`` and 9 digits) and an
-    offset with a colon (``+0000`` becomes ``+00:00``); 3.11 takes both as
-    they are."""
-    text = _COMPACT_OFFSET.sub(r"\1:\2", text) if len(text) > 19 else text
-    match = _FRACTION.search(text)
-    if match is None or len(match.group(2)) in (3, 6):
-        return text
-    digits = (match.group(2) + "000000")[:6]
-    return text[: match.start()] + f"{match.group(1)}.{digits}" + text[match.end() :]
+    return parse_iso(value)
 
 
 def _optional(fields: dict[str, Any], name: str, check: Any) -> None:

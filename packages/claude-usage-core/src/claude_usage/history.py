@@ -97,18 +97,12 @@ def epoch(value: object) -> float | None:
         return number / 1000 if number > 1e11 else number  # milliseconds, defensively
     if not isinstance(value, str):
         return None
-    from datetime import datetime, timezone
+    from claude_usage._iso import parse_iso
 
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"  # what 3.10's fromisoformat does not read
     try:
-        parsed = datetime.fromisoformat(text)
+        return parse_iso(value).timestamp()
     except ValueError:
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.timestamp()
 
 
 class History:

@@ -21,7 +21,7 @@ from typing import Any, NoReturn
 from claude_usage._version import __version__
 from claude_usage.cache import DEFAULT_MAX_AGE
 from claude_usage.cli import _exit, _render, _usage
-from claude_usage.errors import ClaudeUsageError
+from claude_usage.errors import ClaudeUsageError, ConfigurationError
 
 PROG = "claude-usage"
 
@@ -311,6 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--all-profiles", action="store_true", default=False, help=ALL_PROFILES_HELP)
+    parser.add_argument("--waybar", action="store_true", default=False, help=WAYBAR_HELP)
     _display_options(parser, top=True)
     _common(parser, top=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -325,6 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
         _command_options(name, sub)
         if name == "show":
             sub.add_argument("--all-profiles", action="store_true", default=argparse.SUPPRESS, help=ALL_PROFILES_HELP)
+            sub.add_argument("--waybar", action="store_true", default=argparse.SUPPRESS, help=WAYBAR_HELP)
         if name in ("show", "watch", "check", "notify"):
             _display_options(sub, top=False, remaining=name in ("show", "watch"))
         _common(sub, top=False, command=name)
@@ -366,11 +368,26 @@ ALL_PROFILES_HELP = (
 )
 
 
+WAYBAR_HELP = (
+    "print one JSON line for a Waybar custom module (return-type json): text, tooltip (every window and the "
+    "binding limit), class (the binding row's severity) and percentage; on a failure, a line that says so "
+    "and the usual exit code"
+)
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     from claude_usage import unstructure_usage
 
+    if args.waybar and args.json:
+        raise ConfigurationError("--waybar and --json are two output formats: give one")
+    if args.all_profiles and args.waybar:
+        raise ConfigurationError("--waybar shows one profile: use --config-dir DIR instead of --all-profiles")
     if args.all_profiles:
         return _show_all_profiles(args)
+    if args.waybar:
+        from claude_usage.cli._bars import waybar
+
+        return waybar(args)
     with _usage.open_client(args) as client:
         cached = _usage.fetch(args, client, max_age=args.max_age)
         history = _usage.history(args, client)

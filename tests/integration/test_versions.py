@@ -10,6 +10,7 @@ installed: the files are parsed as they are in the checkout.
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -128,3 +129,11 @@ def test_keyring_is_installed_on_macos_only() -> None:
     assert keyring.marker.evaluate({"sys_platform": "darwin"})
     assert not keyring.marker.evaluate({"sys_platform": "linux"})
     assert not keyring.marker.evaluate({"sys_platform": "win32"})
+
+
+def test_the_npm_package_carries_the_same_version(version: Version) -> None:
+    """The npm package wraps the command of the same release: one version."""
+    manifest = json.loads((PACKAGES / "claude-usage-node" / "package.json").read_text(encoding="utf-8"))
+    assert manifest["name"] == "claude-usage"
+    assert Version(manifest["version"]) == version
+    assert not manifest.get("dependencies"), "the npm package has no runtime dependencies"

@@ -89,8 +89,9 @@ def waybar(args: argparse.Namespace) -> int:
         message = _usage.one_line(str(error))
         line = {"text": "claude-usage: error", "tooltip": message, "class": "error", "percentage": 0}
         sys.stdout.write(json.dumps(line) + "\n")
-        sys.stderr.write(f"{_usage.PROG}: error: {message}\n")
-        return _exit.exit_code_for(error)
+        code = _exit.exit_code_for(error)
+        sys.stderr.write(_usage.error_line(type(error).__name__, code, message, getattr(error, "retry_after", None)))
+        return code
     document = waybar_document(
         cached.data,
         history=history,

@@ -86,6 +86,10 @@ ENVIRONMENT: tuple[tuple[str, str], ...] = (
     ("CLAUDE_USAGE_CACHE_DIR", "where the shared cache lives (default: the user cache directory)"),
     ("CLAUDE_USAGE_PROFILES", "more profile directories for --all-profiles (os.pathsep-separated)"),
     ("CLAUDE_USAGE_DEBUG", "statusline: print a traceback to stderr on an internal error"),
+    (
+        "CLAUDE_USAGE_ERRORS",
+        "json: each error as one JSON line on stderr (type, exit_code, message, retry_after), for wrappers",
+    ),
     ("COLUMNS", "statusline: the width the row must fit in (Claude Code sets it)"),
     (
         "ANTHROPIC_API_KEY, CLAUDE_CODE_USE_BEDROCK, CLAUDE_CODE_USE_VERTEX, CLAUDE_CODE_USE_FOUNDRY",
@@ -151,7 +155,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse, with its errors as one line (exit 2) like every other error."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(_exit.USAGE, f"{PROG}: error: {message} (see `{self.prog} --help`)\n")
+        text = f"{message} (see `{self.prog} --help`)"
+        self.exit(_exit.USAGE, _usage.error_line("UsageError", _exit.USAGE, text))
 
 
 def _common(parser: argparse.ArgumentParser, *, top: bool, command: str | None = None) -> None:
@@ -585,10 +590,14 @@ def run(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except ClaudeUsageError as error:
-        sys.stderr.write(f"{PROG}: error: {_usage.one_line(str(error))}\n")
-        return _exit.exit_code_for(error)
+        code = _exit.exit_code_for(error)
+        retry_after = getattr(error, "retry_after", None)
+        sys.stderr.write(_usage.error_line(type(error).__name__, code, _usage.one_line(str(error)), retry_after))
+        return code
     except KeyboardInterrupt:
-        sys.stderr.write(f"{PROG}: interrupted\n")
+        sys.stderr.write(
+            _usage.error_line("Interrupted", _exit.INTERRUPTED, "interrupted", plain=f"{PROG}: interrupted\n")
+        )
         return _exit.INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`claude-usage | head`): not an error worth a line.

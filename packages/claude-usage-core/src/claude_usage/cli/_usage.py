@@ -6,7 +6,9 @@ is compared with (``check`` and ``wait``).
 from __future__ import annotations
 
 import argparse
+import json
 import math
+import os
 import re
 import sys
 import time
@@ -116,6 +118,18 @@ def backoff_remaining(args: argparse.Namespace, client: UsageClient) -> float:
 
     entry = UsageCache().peek(args.backend, config_dir=args.config_dir, base_url=client.config.base_url)
     return 0.0 if entry is None else entry.backoff_remaining(time.time())
+
+
+def error_line(
+    kind: str, code: int, message: str, retry_after: float | None = None, *, plain: str | None = None
+) -> str:
+    """The one line an error is said in: ``claude-usage: error: ...``, or
+    with ``CLAUDE_USAGE_ERRORS=json`` a JSON object that a wrapper (the npm
+    package) reads without parsing prose."""
+    if os.environ.get("CLAUDE_USAGE_ERRORS", "").strip().lower() == "json":
+        document = {"type": kind, "exit_code": code, "message": message, "retry_after": retry_after}
+        return json.dumps({"error": document}) + "\n"
+    return plain if plain is not None else f"{PROG}: error: {message}\n"
 
 
 def one_line(text: str) -> str:

@@ -151,9 +151,10 @@ export interface Limit {
    */
   surface: string | null;
   /**
-   * The share used at the reset if the average rate since the window began holds (utilization x length
-   * / elapsed); null when there is no forecast (see forecast_basis). Limits rows are projected at the
-   * average.
+   * The share used at the reset at the rate forecast_basis names: the average since the window began
+   * (percent x length / elapsed) or, for a row at most five hours from its reset with readings in the
+   * observation log, the rate over the last hour (the session and all-models weekly rows share the
+   * readings of five_hour and seven_day); null when there is no forecast (see forecast_basis).
    */
   projected_percent?: number | null;
   /**
@@ -162,10 +163,11 @@ export interface Limit {
    */
   runs_out_at?: string | null;
   /**
-   * What the forecast rests on: average (the rate since the window began), or why there is none:
-   * too_early (less than 5 % of the window has passed), unknown_length (a window or group whose length
-   * is not known, such as a credit or a monthly gateway limit), not_started (no reset time), reset_due
-   * (the reset time has passed). Other values may be added.
+   * What the forecast rests on: average (the rate since the window began), recent (the rate over the
+   * last hour of the observation log; see projected_percent), or why there is none: too_early (less
+   * than 5 % of the window has passed), unknown_length (a window or group whose length is not known,
+   * such as a credit or a monthly gateway limit), not_started (no reset time), reset_due (the reset
+   * time has passed). Other values may be added.
    */
   forecast_basis?: string;
   /** Properties added in later versions: ignore the ones you do not know. */

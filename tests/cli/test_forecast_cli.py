@@ -239,6 +239,27 @@ def test_check_forecast_sees_a_burst_the_average_hides(api: HTTPServer, logged_i
     assert len(api.log) == 1  # the log costs no request
 
 
+def test_limit_rows_pace_at_the_recent_rate_as_their_windows_do(api: HTTPServer, logged_in: Path) -> None:
+    # The session row measures what five_hour does: a burst in five_hour's
+    # log (here from a render) paces the row as it paces the window.
+    support.serve(api, body(five=50.0))
+    log_reading(30.0, 1800)
+    result = support.run_cli("--json")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    row = document["limits"][0]
+    assert row["forecast_basis"] == "recent"
+    assert row["projected_percent"] == pytest.approx(document["five_hour"]["projected_percent"])
+    assert row["projected_percent"] == pytest.approx(150.0, abs=1.0)
+    for window in ("session", "binding", "five_hour"):
+        checked = support.run_cli("check", "--forecast", "--window", window, "--max-age", "600")
+        assert checked.returncode == 1, (window, checked.stdout, checked.stderr)
+        assert "at the last hour's rate" in checked.stdout, (window, checked.stdout)
+    shown = support.run_cli("show", "--max-age", "600").stdout
+    row_line = next(line for line in shown.splitlines() if "binding now" in line)
+    assert "on pace for 150% at the last hour's rate" in row_line, shown
+
+
 def test_a_statusline_render_logs_rate_limits_once_and_paces_from_them() -> None:
     resets = int(time.time() + 2.5 * 3600)
     stdin = json.dumps({"rate_limits": {"five_hour": {"used_percentage": 50.0, "resets_at": resets}}})

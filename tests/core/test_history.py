@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from claude_usage import history
-from claude_usage.forecast import FIVE_HOURS, SEVEN_DAYS, project, recent_point
+from claude_usage.forecast import FIVE_HOURS, SEVEN_DAYS, forecast_limit, project, recent_point
 from claude_usage.history import (
     CHANGE,
     KEEP_SECONDS,
@@ -21,11 +21,13 @@ from claude_usage.history import (
     MIN_RECENT_SPAN,
     History,
     history_file,
+    limit_key,
     load_history,
     observe_body,
     observe_rate_limits,
     recent_start,
 )
+from claude_usage.models import Limit
 
 NOW = 1_800_000_000.0
 RESET = NOW + 2.5 * 3600  # five hours, half-way
@@ -224,3 +226,58 @@ def test_the_log_takes_both_sources_of_one_account_and_no_other(tmp_path: Path) 
     assert cache.history("env", now=now).points == {}
     start = history.recent_start(found, "five_hour", now + 9000, now)
     assert start is not None and start[0] == pytest.approx(now - 1200, abs=0.01) and start[1] == 20.0
+
+
+def test_limit_rows_are_logged_under_their_own_keys_or_their_windows(cache_file: str) -> None:
+    body = api_body(40.0)
+    body["limits"] = [
+        {"kind": "session", "percent": 40.0, "resets_at": body["five_hour"]["resets_at"]},  # type: ignore[index]
+        {"kind": "weekly_all", "percent": 30.0, "resets_at": "2027-01-01T00:00:00Z"},
+        {
+            "kind": "weekly_scoped",
+            "percent": 70.0,
+            "resets_at": "2027-01-01T00:00:00Z",
+            "scope": {"model": {"display_name": "Opus"}, "surface": None},
+        },
+        {"kind": "weekly_scoped", "percent": 6.0, "resets_at": "2027-01-01T00:00:00Z", "scope": {"surface": {}}},
+        {"kind": "spend", "percent": None, "resets_at": "2027-01-01T00:00:00Z"},
+        "garbage",
+        {"percent": 1.0, "resets_at": "2027-01-01T00:00:00Z"},
+    ]
+    observe_body(cache_file, body, NOW)
+    # five_hour and seven_day come from their windows (logged once each), the
+    # scoped rows under their own keys; rows without a number are skipped.
+    assert [(r["w"], r["p"]) for r in lines(cache_file)] == [
+        ("five_hour", 40.0),
+        ("seven_day", 30.0),
+        ("limit:weekly_scoped:Opus:", 70.0),
+        ("limit:weekly_scoped::", 6.0),
+    ]
+    assert limit_key("session") == "five_hour" and limit_key("weekly_all", "x") == "seven_day"
+    assert limit_key("weekly_scoped", None, "Claude Code") == "limit:weekly_scoped::Claude Code"
+
+
+def test_a_scoped_limit_paces_at_its_recent_rate() -> None:
+    now = datetime.fromtimestamp(NOW, timezone.utc)
+    resets = datetime.fromtimestamp(RESET, timezone.utc)
+    key = limit_key("weekly_scoped", "Opus")
+    logged = History({key: [(NOW - 1800, 30.0, RESET)]})
+    row = Limit(kind="weekly_scoped", percent=50.0, resets_at=resets, model="Opus", group="session")
+    fast = forecast_limit(row, now, logged)
+    assert fast.basis == "recent" and fast.projected_percent == pytest.approx(150.0)
+    assert forecast_limit(row, now).basis == "average"
+    other = Limit(kind="weekly_scoped", percent=50.0, resets_at=resets, model="Sonnet", group="session")
+    assert forecast_limit(other, now, logged).basis == "average"
+
+
+def test_an_append_drops_what_is_older_than_eight_days_without_waiting_for_the_cap(cache_file: str) -> None:
+    os.makedirs(os.path.dirname(cache_file), mode=0o700)
+    old = {"t": NOW - KEEP_SECONDS - 60, "w": "five_hour", "p": 1.0, "r": NOW - KEEP_SECONDS, "s": "api"}
+    Path(history_file(cache_file)).write_text(json.dumps(old) + "\n")
+    observe_body(cache_file, api_body(40.0), NOW)
+    assert [r["p"] for r in lines(cache_file)] == [40.0, 30.0]
+    # A log whose first line is recent is only appended to, never rewritten.
+    inode = os.stat(history_file(cache_file)).st_ino
+    observe_body(cache_file, api_body(41.0), NOW + 60)
+    assert [r["p"] for r in lines(cache_file)] == [40.0, 30.0, 41.0]
+    assert os.stat(history_file(cache_file)).st_ino == inode

@@ -375,9 +375,9 @@ def _unstructure_window(
     return document
 
 
-def _unstructure_limit(limit: Limit, now: datetime) -> dict[str, Any]:
+def _unstructure_limit(limit: Limit, now: datetime, history: History | None) -> dict[str, Any]:
     document: dict[str, Any] = _CONVERTER.unstructure(limit)
-    document.update(_forecast_fields(forecast_limit(limit, now)))
+    document.update(_forecast_fields(forecast_limit(limit, now, history)))
     return document
 
 
@@ -403,7 +403,7 @@ def unstructure_usage(usage: UsageData, now: datetime | None = None, history: Hi
         "five_hour": _unstructure_window("five_hour", usage.five_hour, moment, history),
         "seven_day": _unstructure_window("seven_day", usage.seven_day, moment, history),
         "windows": {key: _unstructure_window(key, value, moment, history) for key, value in usage.windows.items()},
-        "limits": [_unstructure_limit(limit, moment) for limit in usage.limits],
+        "limits": [_unstructure_limit(limit, moment, history) for limit in usage.limits],
         "extra_usage": None if usage.extra_usage is None else _extra_document(usage.extra_usage),
         "promo_credits": [_CONVERTER.unstructure(promo) for promo in usage.promo_credits],
     }

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 
 import attrs
 
-from claude_usage.history import History, recent_start
+from claude_usage.history import History, limit_key, recent_start
 from claude_usage.models import Limit, UsageWindow
 
 __all__ = [
@@ -168,6 +168,9 @@ def forecast_window(
     return project(window.utilization, window.resets_at, window_length(key), now, recent)
 
 
-def forecast_limit(limit: Limit, now: datetime | None = None) -> Forecast:
-    """The forecast for one ``limits`` row."""
-    return project(limit.percent, limit.resets_at, limit_length(limit), now)
+def forecast_limit(limit: Limit, now: datetime | None = None, history: History | None = None) -> Forecast:
+    """The forecast for one ``limits`` row, at its recent rate when
+    ``history`` has one (the session and all-models weekly rows share the
+    observations of ``five_hour`` and ``seven_day``)."""
+    recent = recent_point(history, limit_key(limit.kind, limit.model, limit.surface), limit.resets_at, now)
+    return project(limit.percent, limit.resets_at, limit_length(limit), now, recent)

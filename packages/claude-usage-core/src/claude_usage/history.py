@@ -5,7 +5,8 @@ Beside each account's cache file ``usage-<key>.json`` the shared cache keeps
 window (``{"t": epoch, "w": "five_hour", "p": 42.0, "r": reset epoch, "s":
 "api"|"statusline"}``). Two sources write it, neither sending a request:
 
-* every successful fetch through the cache (every window of the body), and
+* every successful fetch through the cache (every window of the body, and
+  every row of its ``limits`` list under :func:`limit_key`), and
 * every statusline render, from the ``rate_limits`` Claude Code hands it on
   stdin. A render reads only the file's tail and appends only when a value
   moved by at least :data:`CHANGE` or a new cycle began, so an idle session
@@ -14,7 +15,9 @@ window (``{"t": epoch, "w": "five_hour", "p": 42.0, "r": reset epoch, "s":
 The file is mode 0600 in the 0700 cache directory. It keeps about
 :data:`KEEP_SECONDS` (8 days) and never more than :data:`MAX_BYTES`: an
 append that takes it past the cap rewrites it (atomically) as its newest
-half, without what is older than that. Appends from
+half, without what is older than that; an append that finds the file's
+first line older than that compacts it too, so an old reading never stays
+on disk for long. Appends from
 several processes are single ``write`` calls with ``O_APPEND``; one that
 lands while another process compacts can be lost, which costs one
 observation, never the file.
@@ -44,6 +47,7 @@ __all__ = [
     "History",
     "epoch",
     "history_file",
+    "limit_key",
     "load_history",
     "observe_body",
     "observe_rate_limits",
@@ -80,6 +84,23 @@ def history_file(cache_file: str) -> str:
     if key.endswith(".json"):
         key = key[: -len(".json")]
     return os.path.join(directory, f"history-{key}.jsonl")
+
+
+def limit_key(kind: str, model: str | None = None, surface: str | None = None) -> str:
+    """The log's key for a ``limits`` row. The session and all-models weekly
+    rows measure what ``five_hour`` and ``seven_day`` do, so they share their
+    keys (and the statusline's readings); a scoped row has its own."""
+    if kind == "session":
+        return "five_hour"
+    if kind == "weekly_all":
+        return "seven_day"
+    return f"limit:{kind}:{model or ''}:{surface or ''}"
+
+
+def _display_name(scope: object, part: str) -> str | None:
+    inner = scope.get(part) if isinstance(scope, dict) else None
+    name = inner.get("display_name") if isinstance(inner, dict) else None
+    return name if isinstance(name, str) and name else None
 
 
 def _number(value: object) -> float | None:
@@ -209,9 +230,24 @@ def _record(cache_file: str, observations: list[tuple[str, float, float]], now: 
             record = {"t": round(now, 3), "w": key, "p": percent, "r": resets, "s": source}
             lines.append(_fastjson.dumps(record) + "\n")
             series.append((round(now, 3), percent, resets))
-    if len(lines) > written and _append(path, "".join(lines).encode("utf-8")) > MAX_BYTES:
-        _compact(path, now)
+    if len(lines) > written:
+        size = _append(path, "".join(lines).encode("utf-8"))
+        if size > MAX_BYTES or (size and _expired_head(path, now)):
+            _compact(path, now)
     return History(tail)
+
+
+def _expired_head(path: str, now: float) -> bool:
+    """Whether the log's first line is older than :data:`KEEP_SECONDS` (or
+    not a reading at all): read from its first bytes, on appends only."""
+    try:
+        with open(path, "rb") as file:
+            head = file.read(256)
+    except OSError:
+        return False
+    first = head.split(b"\n", 1)[0]
+    observed = _observed_at(first) if first.strip() else None
+    return observed is None or observed < now - KEEP_SECONDS
 
 
 def _append(path: str, data: bytes) -> int:
@@ -261,17 +297,29 @@ def _compact(path: str, now: float) -> None:
 
 
 def observe_body(cache_file: str, body: object, now: float | None = None) -> History:
-    """Log every window of an API body (``utilization`` and ``resets_at``);
-    the log's recent end."""
+    """Log every window of an API body (``utilization`` and ``resets_at``)
+    and every row of its ``limits`` list; the log's recent end."""
     if not isinstance(body, dict):
         body = {}
-    observations = []
+    observations: list[tuple[str, float, float]] = []
+    seen: set[str] = set()
     for key, value in body.items():
         if not isinstance(key, str) or not isinstance(value, dict):
             continue
         percent, resets = _number(value.get("utilization")), epoch(value.get("resets_at"))
         if percent is not None and resets is not None:
             observations.append((key, percent, resets))
+            seen.add(key)
+    rows = body.get("limits")
+    for row in rows if isinstance(rows, list) else ():
+        if not isinstance(row, dict) or not isinstance(row.get("kind"), str):
+            continue
+        scope = row.get("scope")
+        key = limit_key(row["kind"], _display_name(scope, "model"), _display_name(scope, "surface"))
+        percent, resets = _number(row.get("percent")), epoch(row.get("resets_at"))
+        if key not in seen and percent is not None and resets is not None:
+            observations.append((key, percent, resets))
+            seen.add(key)
     return _record(cache_file, observations, time.time() if now is None else now, "api")
 
 

@@ -261,7 +261,11 @@ def render_usage(
     if usage.limits:
         lines.append("")
         lines.append(style.bold("Limits"))
-        lines.extend(render_limits(usage.limits, style=style, now=moment, time_style=time_style, remaining=remaining))
+        lines.extend(
+            render_limits(
+                usage.limits, style=style, now=moment, time_style=time_style, remaining=remaining, history=history
+            )
+        )
     if usage.promo_credits:
         lines.append("")
         lines.append(style.bold("Promotional credits"))
@@ -289,6 +293,7 @@ def render_limits(
     now: datetime | None = None,
     time_style: str = "relative",
     remaining: bool = False,
+    history: History | None = None,
 ) -> list[str]:
     rows = grouped(limits)
     labels = [limit_label(limit) for limit in rows]
@@ -301,7 +306,7 @@ def render_limits(
         shown = style.severity(limit.severity, f"{format_share(limit.percent, remaining):>4}")
         reset = describe_reset(limit.resets_at, now, time_style)
         # Only a limit on pace to run out says so here: the windows above carry every pace.
-        forecast = forecast_limit(limit, now)
+        forecast = forecast_limit(limit, now, history)
         pace = describe_pace(forecast, now, time_style) if forecast.runs_out and limit.kind != "spend" else None
         tail = f" · {pace}" if pace is not None else ""
         lines.append(f"{marker} {label:<{label_width}}  {shown}{severity}  {style.dim(reset + tail)}{binding}")

@@ -21,7 +21,7 @@ import attrs
 from claude_usage.cli._render import describe_pace, format_age, format_percent, limit_label, window_label
 from claude_usage.errors import ConfigurationError
 from claude_usage.forecast import Forecast, limit_length, project, recent_point, window_length
-from claude_usage.history import History
+from claude_usage.history import History, limit_key
 from claude_usage.models import KNOWN_WINDOWS
 from claude_usage.names import limit_group, window_name
 
@@ -186,8 +186,9 @@ class Measure:
         return f"{self.label} {format_percent(self.percent)}"
 
     def forecast(self, now: datetime, history: History | None = None) -> Forecast:
-        """The pace; a window's at its recent rate where ``history`` has one."""
-        recent = recent_point(history, self.name, self.resets_at, now) if self.type == "window" else None
+        """The pace, at the recent rate where ``history`` has one."""
+        key = self.name if self.type == "window" else limit_key(self.name, self.model, self.surface)
+        recent = recent_point(history, key, self.resets_at, now)
         return project(self.percent, self.resets_at, self.length, now, recent)
 
     def document(self, maximum: float | None, now: datetime, history: History | None = None) -> dict[str, Any]:

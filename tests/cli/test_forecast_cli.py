@@ -118,6 +118,26 @@ def test_show_time_utc_and_remaining(api: HTTPServer, logged_in: Path) -> None:
     assert "76% left" in result.stdout and "70% left" in result.stdout
 
 
+def test_remaining_fills_the_bar_to_what_is_left(api: HTTPServer, logged_in: Path) -> None:
+    support.serve(api, body(five=80.0))
+    env = {**os.environ, "COLUMNS": "100"}
+    used = support.run_cli("show", "--color", "never", env=env).stdout.splitlines()[0]
+    left = support.run_cli("show", "--remaining", "--color", "never", "--max-age", "600", env=env).stdout
+    left = left.splitlines()[0]
+    assert "80%" in used and "20% left" in left, (used, left)
+    # 20 cells: 16 filled for 80% used, 4 for the 20% left.
+    assert used.count("█") == 16 and left.count("█") == 4, (used, left)
+
+
+def test_a_zone_the_system_does_not_know_is_named_as_the_utc_it_is_shown_in(api: HTTPServer, logged_in: Path) -> None:
+    support.serve(api, body())
+    result = support.run_cli("show", "--time", "local", env={**os.environ, "TZ": "Not/AZone"})
+    assert result.returncode == 0, result.stderr
+    assert "(UTC)" in result.stdout and "Not/AZone" not in result.stdout
+    reset = datetime.now(timezone.utc) + timedelta(hours=2.5)
+    assert f"resets {reset.hour % 12 or 12}" in result.stdout
+
+
 def test_serve_exports_the_projected_percent(api: HTTPServer, logged_in: Path, tmp_path: Path) -> None:
     parser = pytest.importorskip("prometheus_client.parser", reason="prometheus_client is the exporter's dependency")
     support.serve(api, body())
@@ -181,6 +201,24 @@ def test_statusline_time_prints_the_reset_as_asked(style: str, zone: str) -> Non
     hour = f"{when.hour % 12 or 12}{f':{when.minute:02d}' if when.minute else ''}{'am' if when.hour < 12 else 'pm'}"
     assert hour in shown, shown
     assert shown.endswith(" UTC") == (style == "utc")
+
+
+def test_statusline_remaining_says_the_share_left_of_every_limit() -> None:
+    resets = time.time() + 9000
+    limits = {
+        "five_hour": {"used_percentage": 23.5, "resets_at": resets},
+        "seven_day": {"used_percentage": 41, "resets_at": resets + 86400},
+        "spend_limit": {"used_percentage": 120, "resets_at": resets},
+    }
+    stdin = json.dumps({"rate_limits": limits})
+    fields = "{five_hour}|{seven_day}|{spend_percent}|{five_hour_pace}"
+    used = support.run_cli("statusline", "--no-fetch", "--format", fields, input=stdin)
+    left = support.run_cli("statusline", "--no-fetch", "--remaining", "--format", fields, input=stdin)
+    assert used.stdout.strip().split("|")[:3] == ["23%", "41%", "120%"]
+    # Floored as the share used is; the pace stays a projection of use.
+    assert left.stdout.strip().split("|") == ["76% left", "59% left", "0% left", used.stdout.strip().split("|")[3]]
+    row = support.run_cli("statusline", "--no-fetch", "--remaining", "--color", "never", input=stdin)
+    assert row.stdout.startswith("5h 76% left "), row.stdout
 
 
 # -- the observation log ---------------------------------------------------------

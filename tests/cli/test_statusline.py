@@ -334,7 +334,9 @@ def test_herd_of_statuslines_sends_one_request(api: HTTPServer, logged_in: Path,
         )
 
     api.expect_request("/api/oauth/usage").respond_with_handler(slowish)
-    command = [*support.cli_command(), "statusline"]
+    # Without colour: on a loaded machine a late render finds the fetched
+    # body, whose severities colour the row.
+    command = [*support.cli_command(), "statusline", "--color", "never"]
     processes = [
         subprocess.Popen(
             command,

@@ -55,6 +55,13 @@ def zone_name() -> str:
     zone, else the zone ``/etc/localtime`` links to, else its abbreviation."""
     tz = os.environ.get("TZ", "").lstrip(":")
     if tz and "/" in tz and not tz.startswith("/"):
+        from zoneinfo import ZoneInfo
+
+        try:
+            ZoneInfo(tz)
+        except (KeyError, ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError
+            # The C library shows a zone it does not know in UTC: say so, not its name.
+            return "UTC"
         return tz
     try:
         target = os.path.realpath("/etc/localtime")
@@ -249,7 +256,9 @@ def render_usage(
         lines.append("No usage windows reported.")
     for key, label, window, severity in rows:
         percent = window.utilization
-        meter = f"{style.severity(severity, bar(percent, bar_width))} " if bar_width >= 5 else ""
+        # With --remaining the bar fills to what is left, as the figure beside it says.
+        filled = max(0.0, 100.0 - percent) if remaining else percent
+        meter = f"{style.severity(severity, bar(filled, bar_width))} " if bar_width >= 5 else ""
         shown = style.severity(severity, f"{format_share(percent, remaining):>4}")
         details = describe_reset(window.resets_at, moment, time_style)
         if isinstance(window, CreditWindow) and _credit_money(window):

@@ -31,8 +31,8 @@ from claude_usage.history import History, epoch, recent_start
 
 USAGE = """\
 usage: claude-usage statusline [--format FORMAT] [--color WHEN] [--no-fetch] [--max-age SECONDS]
-                               [--wait SECONDS] [--timeout SECONDS] [--time STYLE] [--backend NAME]
-                               [--config-dir DIR]
+                               [--wait SECONDS] [--timeout SECONDS] [--time STYLE] [--remaining]
+                               [--backend NAME] [--config-dir DIR]
 
 Print the status row for Claude Code's statusLine.command. Reads Claude
 Code's JSON from stdin (may be empty); 5h and 7d come from its rate_limits
@@ -55,6 +55,8 @@ options:
   --timeout SECONDS    the background request's timeout (default 5)
   --time STYLE         reset times: relative (2h14m, the default), local
                        (3:30pm, in your zone; TZ honoured) or utc (2:30pm UTC)
+  --remaining          the share left of each limit (77% left) instead of
+                       the share used
   --backend NAME       credential backend (as for claude-usage)
   --config-dir DIR     Claude Code profile directory (as CLAUDE_CONFIG_DIR)
   -h, --help           show this help
@@ -133,6 +135,8 @@ def _parse(argv: list[str]) -> dict[str, str | bool]:
             options["help"] = True
         elif arg == "--no-fetch":
             options["no_fetch"] = True
+        elif arg == "--remaining":
+            options["remaining"] = True
         elif arg.split("=", 1)[0] in with_value:
             name, has_value, value = arg.partition("=")
             if not has_value:
@@ -230,6 +234,12 @@ def _percent(value: float) -> str:
     return f"{math.floor(value + 1e-9)}%"
 
 
+def _left(value: float) -> str:
+    """What is left of a limit, floored like the share used: 23.5% used
+    leaves "76% left"; nothing is left past 100%."""
+    return f"{_percent(max(0.0, 100.0 - value))} left"
+
+
 def _money(value: float) -> str:
     return f"${value:,.2f}"
 
@@ -325,8 +335,11 @@ class _View:
         max_age: float,
         time_style: str = "relative",
         history: History | None = None,
+        left: bool = False,
     ) -> None:
         self.stdin = stdin
+        #: --remaining: shares are said as what is left.
+        self.left = left
         #: The observation log's recent end: the pace at the last hour's rate.
         self.history = history
         self.now = now
@@ -383,12 +396,15 @@ class _View:
             return ""  # no subscription quota exists to show
         return _short_reason(name, self.remaining)
 
+    def share(self, value: float) -> str:
+        return _left(value) if self.left else _percent(value)
+
     def fields(self) -> dict[str, str]:
         values: dict[str, str] = dict.fromkeys(FIELDS, MISSING)
         for key in ("five_hour", "seven_day"):
             window = self.window(key)
             if window is not None:
-                values[key] = _percent(window[0])
+                values[key] = self.share(window[0])
                 values[f"{key}_reset"] = _reset(window[1], self.now, self.time_style)
                 recent = recent_start(self.history, key, window[1], self.now)
                 pace = _pace(window[0], window[1], WINDOW_SECONDS[key], self.now, recent)
@@ -396,14 +412,14 @@ class _View:
                     values[f"{key}_pace"] = f"{round(min(pace[0], 999_999.0))}%"
                     values[f"{key}_runs_out"] = MISSING if pace[1] is None else _duration(max(0.0, pace[1] - self.now))
         binding = self.binding
-        values["binding"] = "" if binding is None else f"{binding[0]} {_percent(binding[2])}"
+        values["binding"] = "" if binding is None else f"{binding[0]} {self.share(binding[2])}"
         if binding is not None:
-            values["binding_percent"] = _percent(binding[2])
+            values["binding_percent"] = self.share(binding[2])
             values["binding_reset"] = _reset(binding[3], self.now, self.time_style)
         spend = self.rate_limits.get("spend_limit")
         spend_window = _window(spend, "used_percentage")
         if isinstance(spend, dict) and spend_window is not None:
-            values["spend_percent"] = _percent(spend_window[0])
+            values["spend_percent"] = self.share(spend_window[0])
             values["spend_reset"] = _reset(spend_window[1], self.now, self.time_style)
             used, limit = _number(spend.get("used_usd")), _number(spend.get("limit_usd"))
             dollars = f" {_money(used)}/{_money(limit)}" if used is not None and limit is not None else ""
@@ -440,14 +456,14 @@ class _View:
             parts.append(_Part([full, with_dollars, short], 3))
         binding = self.binding
         if binding is not None:
-            full_label = f"⚠ {binding[0]} {_percent(binding[2])}"
+            full_label = f"⚠ {binding[0]} {self.share(binding[2])}"
             reset = values["binding_reset"]
             parts.append(
                 _Part(
                     [
                         f"{full_label} {reset}" if reset != MISSING else full_label,
                         full_label,
-                        f"⚠ {binding[1]} {_percent(binding[2])}",
+                        f"⚠ {binding[1]} {self.share(binding[2])}",
                     ],
                     4,
                     SEVERITY_COLOURS.get(binding[4] or ""),
@@ -572,7 +588,8 @@ def _render(options: dict[str, str | bool]) -> str:
         if nothing and wait > 0 and (started or entry is None or _under_way(entry, now)):
             entry = cache.wait_for_refresh(backend, config_dir=config_dir, budget=wait)
             now = time.time()
-    view = _View(stdin, entry, now, max_age, str(options.get("time", "relative")), history)
+    time_style = str(options.get("time", "relative"))
+    view = _View(stdin, entry, now, max_age, time_style, history, left=bool(options.get("remaining")))
     values = view.fields()
     if isinstance(template, str):
         return template.format_map(values)

@@ -57,8 +57,10 @@ COMMAND_EXIT_CODES = {
     "  then the live call, including a back-off still in force).\n",
     "notify": "  0   done: any notification due was delivered (or none was due)\n"
     + ERROR_CODES
-    + "  7   a notification could not be delivered; it is not marked sent, so the next run tries again\n"
-    "  2 also for an --to URL apprise cannot use (named), or apprise missing.\n",
+    + "  7   a notification could not be delivered to a target (named); it is not marked sent for that\n"
+    "      target, so the next run tries it again (and only it)\n"
+    "  2 also for an --to URL apprise cannot use (named), apprise missing, or a state file that\n"
+    "  cannot be written (nothing is sent).\n",
     "serve": "  0   stopped (Ctrl-C or SIGTERM), or --textfile written\n"
     "  2   prometheus_client missing, or the port / file cannot be used\n",
     "backends": "  0   success\n",

@@ -260,6 +260,57 @@ def bench_history_render(env: dict[str, str], runs: int) -> None:
         )
 
 
+#: The last commit before forecasts and the observation log (issue 13): the
+#: statusline's render budget as it stood, which they must not grow.
+BEFORE_FORECASTS = "f27e321"
+
+
+def bench_render_against_before_forecasts(workdir: Path, env: dict[str, str], runs: int) -> None:
+    """The warm render of this checkout against the same render of the core
+    as it was before forecasts (pace fields, the observation log): same
+    interpreter, same dependencies, each with its own warmed cache, both
+    from compiled bytecode and with one PYTHONPATH entry each."""
+    name = f"claude-usage-statusline, warm cache, vs the same render before forecasts ({BEFORE_FORECASTS}) <= 1.05x"
+    root = Path(__file__).resolve().parents[1]
+    archive = subprocess.run(
+        ["git", "-C", str(root), "archive", BEFORE_FORECASTS, "packages/claude-usage-core/src"],
+        capture_output=True,
+        check=False,
+    )
+    if archive.returncode != 0:
+        print(f"SKIP  {name}: commit {BEFORE_FORECASTS} is not in this checkout (a shallow clone?)", flush=True)
+        return
+    before = workdir / "before"
+    before.mkdir()
+    subprocess.run(["tar", "-x", "-C", str(before)], input=archive.stdout, check=True)
+    source = before / "packages" / "claude-usage-core" / "src"
+    empty = workdir / "empty-path"
+    empty.mkdir()
+    # pip compiled the installed code; compile the old one alike (tox sets
+    # PYTHONDONTWRITEBYTECODE, which would make it compile at every run).
+    subprocess.run([PYTHON, "-m", "compileall", "-q", str(source)], check=True)
+    now_env = {**env, "PYTHONPATH": str(empty), "CLAUDE_USAGE_CACHE_DIR": str(workdir / "cache-now")}
+    before_env = {**env, "PYTHONPATH": str(source), "CLAUDE_USAGE_CACHE_DIR": str(workdir / "cache-before")}
+    for each in (now_env, before_env):  # warms each cache with its own code
+        subprocess.run([STATUSLINE], input=STDIN, env=each, check=True, capture_output=True)
+        subprocess.run([STATUSLINE, "--wait", "1"], input=b"{}", env=each, check=True, capture_output=True)
+    shown = subprocess.run(
+        [STATUSLINE, "--max-age", "3600"], input=STDIN, env=before_env, capture_output=True, check=False
+    )
+    probe = "import claude_usage, sys; sys.stdout.write(claude_usage.__file__)"
+    origin = subprocess.run([PYTHON, "-c", probe], env=before_env, capture_output=True, text=True, check=False).stdout
+    if not origin.startswith(str(source)) or not shown.stdout.startswith(b"5h "):
+        report(name, f"the old code did not render ({origin!r}: {shown.stdout[:60]!r})", False)
+        return
+    current, earlier = alternate(
+        runs,
+        lambda: timed([STATUSLINE, "--max-age", "3600"], now_env, STDIN),
+        lambda: timed([STATUSLINE, "--max-age", "3600"], before_env, STDIN),
+    )
+    ratio = current / earlier
+    report(name, f"{current * 1000:.1f} ms vs {earlier * 1000:.1f} ms = {ratio:.2f}x", ratio <= 1.05)
+
+
 def bench_import(env: dict[str, str], runs: int) -> None:
     bare, attrs_, ours = alternate(
         runs,
@@ -459,7 +510,17 @@ def bench_keychain_cold_render(server: Server, workdir: Path, env: dict[str, str
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=21, help="timed runs per command (default 21)")
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="NAME",
+        help="run only the targets whose function name contains NAME (e.g. history, before_forecasts); repeatable",
+    )
     args = parser.parse_args(argv)
+
+    def wanted(function: Callable[..., None]) -> bool:
+        return not args.only or any(part in function.__name__ for part in args.only)
+
     if not Path(CLI).exists() or not Path(STATUSLINE).exists():
         print(f"claude-usage is not installed for {PYTHON}", file=sys.stderr)
         return 2
@@ -486,17 +547,27 @@ def main(argv: list[str] | None = None) -> int:
             CLAUDE_USAGE_CACHE_DIR=str(workdir / "cache"),
             NO_PROXY="127.0.0.1,localhost",
         )
+        targets: list[tuple[Callable[..., None], Callable[[], None]]] = [
+            (bench_statusline, lambda: bench_statusline(env, args.runs)),
+            (bench_stale_render, lambda: bench_stale_render(env, args.runs)),
+            (bench_history_render, lambda: bench_history_render(env, args.runs)),
+            (
+                bench_render_against_before_forecasts,
+                lambda: bench_render_against_before_forecasts(workdir, env, args.runs),
+            ),
+            (bench_import, lambda: bench_import(env, args.runs)),
+            (bench_get_usage, lambda: bench_get_usage(server, env, args.runs)),
+            (bench_discovery, lambda: bench_discovery(env)),
+            (bench_keychain_cold_render, lambda: bench_keychain_cold_render(server, workdir, env, token, args.runs)),
+        ]
         try:
-            bench_statusline(env, args.runs)
-            bench_stale_render(env, args.runs)
-            bench_history_render(env, args.runs)
-            bench_import(env, args.runs)
-            bench_get_usage(server, env, args.runs)
-            bench_discovery(env)
-            bench_keychain_cold_render(server, workdir, env, token, args.runs)
+            for function, run in targets:
+                if wanted(function):
+                    run()
         finally:
             server.close()
-        bench_herd(workdir, env)
+        if wanted(bench_herd):
+            bench_herd(workdir, env)
     failed = [name for name, _, ok in RESULTS if not ok]
     print(f"{len(RESULTS) - len(failed)} of {len(RESULTS)} targets met" + (f"; failed: {failed}" if failed else ""))
     return 1 if failed else 0

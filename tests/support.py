@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -18,6 +19,14 @@ from claude_usage import CredentialBackend, Credentials
 DATA = Path(__file__).parent / "data"
 FAR_FUTURE_MS = 4_102_444_800_000  # 2100-01-01
 PAST_MS = 1_600_000_000_000  # 2020-09-13
+
+#: What Python 3.10's ``datetime.fromisoformat`` reads: exactly what
+#: ``isoformat()`` writes (3.11 reads far more, so running on 3.11 alone
+#: would hide a 3.10 failure).
+PY310_ISO = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"([Tt ][0-9]{2}(:[0-9]{2}(:[0-9]{2}(\.([0-9]{3}|[0-9]{6}))?)?)?([+-][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{6})?)?)?)?"
+)
 
 
 def make_token() -> str:

@@ -73,6 +73,10 @@ def test_cached_statusline_imports_only_the_standard_library(api: HTTPServer, ho
     )
     assert len(api.log) == 1, "the cached render must not fetch"
     assert_render_path(modules, "the cached statusline path")
+    # Each module costs a render about 0.1 ms: what only --time local/utc, a
+    # cache write or a log compaction needs is imported then, not here.
+    for name in ("claude_usage._clock", "claude_usage._files"):
+        assert name not in modules, f"{name} is imported on the cached statusline path"
 
 
 def test_stale_statusline_starts_its_refresh_on_the_standard_library_alone(

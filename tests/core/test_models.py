@@ -9,7 +9,6 @@ import json
 import logging
 import math
 import pickle
-import re
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -254,10 +253,7 @@ def test_an_unreadable_reset_time_is_dropped_not_the_usage(text: Any, caplog: py
     assert "ignoring resets_at" in caplog.text
 
 
-#: What Python 3.10's ``datetime.fromisoformat`` reads: exactly what
-#: ``isoformat()`` writes (3.11 reads far more, so running on 3.11 alone
-#: would hide a 3.10 failure).
-PY310_ISO = re.compile(r"\d{4}-\d\d-\d\d([T ]\d\d(:\d\d(:\d\d(\.(\d{3}|\d{6}))?)?)?([+-]\d\d:\d\d(:\d\d)?)?)?")
+PY310_ISO = support.PY310_ISO
 
 
 @pytest.mark.parametrize(
@@ -286,22 +282,35 @@ def test_timestamps_are_brought_to_the_shapes_python_3_10_reads(text: str, expec
     assert parse_iso(text) == (read if read.tzinfo else read.replace(tzinfo=timezone.utc))
 
 
+#: Offsets the API could send, in minutes east of UTC (None: no offset, read as UTC).
+OFFSETS = {"Z": 0, "z": 0, "+0000": 0, "+00:00": 0, "+00": 0, "-0130": -90, "-01:30": -90, "-05": -300, "": None}
+
+
 @given(
     st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)),
     st.integers(min_value=0, max_value=9),
-    st.sampled_from(["Z", "+0000", "+00:00", "-0130", "-01:30", ""]),
-    st.sampled_from(["T", " "]),
+    st.sampled_from(sorted(OFFSETS)),
+    st.sampled_from(["T", "t", " "]),
+    st.sampled_from([".", ","]),
 )
 def test_every_shape_the_api_could_send_reads_as_3_10_would(
-    moment: datetime, digits: int, offset: str, separator: str
+    moment: datetime, digits: int, offset: str, separator: str, point: str
 ) -> None:
-    from claude_usage._iso import three_ten
+    """The expected time is worked out here, not by ``fromisoformat``: 3.10's
+    refuses most of these texts, and this test runs on 3.10 too."""
+    from claude_usage._iso import parse_iso, three_ten
 
-    fraction = f".{moment.microsecond:06d}789"[: digits + 1] if digits else ""
-    text = moment.strftime(f"%Y-%m-%d{separator}%H:%M:%S") + fraction + offset
+    fraction = f"{moment.microsecond:06d}789"[:digits]
+    text = moment.strftime(f"%Y-%m-%d{separator}%H:%M:%S") + (point + fraction if digits else "") + offset
     normal = three_ten(text)
     assert PY310_ISO.fullmatch(normal), (text, normal)
-    assert datetime.fromisoformat(normal) == datetime.fromisoformat(text)
+    minutes = OFFSETS[offset]
+    expected = moment.replace(
+        microsecond=int((fraction + "000000")[:6]), tzinfo=timezone(timedelta(minutes=minutes or 0))
+    )
+    read = datetime.fromisoformat(normal)
+    assert read == (expected if minutes is not None else expected.replace(tzinfo=None))
+    assert parse_iso(text) == expected
 
 
 def test_the_render_path_reads_reset_times_as_the_models_do() -> None:

@@ -27,7 +27,9 @@ import support
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10: pytest itself depends on tomli there
-    import tomli as tomllib
+    # mypy checks this branch (python_version 3.10) even where tomli is not
+    # installed, as on the type env's 3.11+.
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ROOT / "packages"
@@ -137,3 +139,24 @@ def test_the_npm_package_carries_the_same_version(version: Version) -> None:
     assert manifest["name"] == "claude-usage"
     assert Version(manifest["version"]) == version
     assert not manifest.get("dependencies"), "the npm package has no runtime dependencies"
+
+
+def test_ci_runs_every_python_the_packages_claim() -> None:
+    """The workflow's matrix: every Python of the classifiers on Linux, from
+    the lowest that requires-python admits, and 3.11 and 3.13 on macOS."""
+    workflow = (ROOT / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8")
+    jobs = set(re.findall(r'\{ os: ([a-z-]+), python: "([0-9.]+)" \}', workflow))
+    linux = sorted((python for os_name, python in jobs if os_name == "ubuntu-latest"), key=Version)
+    macos = sorted((python for os_name, python in jobs if os_name == "macos-latest"), key=Version)
+    for distribution in DISTRIBUTIONS:
+        project = pyproject(distribution)["project"]
+        claimed = sorted(
+            (c.rsplit(" :: ", 1)[1] for c in project["classifiers"] if re.fullmatch(r".*Python :: 3\.\d+", c)),
+            key=Version,
+        )
+        assert claimed == linux, (distribution, claimed, linux)
+        assert project["requires-python"] == f">={linux[0]}"
+    assert linux == ["3.10", "3.11", "3.12", "3.13", "3.14"]
+    assert macos == ["3.11", "3.13"]
+    # Each job runs the README's test command.
+    assert "python3 -m pip install tox && python3 -m tox" in workflow

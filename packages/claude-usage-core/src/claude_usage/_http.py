@@ -80,7 +80,7 @@ def send(
         # and leaves the body to _read_body; proxies and CA settings from the
         # environment are merged here as Session.request would.
         prepared = session.prepare_request(requests.Request("GET", url, headers=headers, auth=BearerAuth(token)))
-        settings = session.merge_environment_settings(prepared.url, {}, True, verify, None)
+        settings = session.merge_environment_settings(prepared.url or url, {}, True, verify, None)
         response = session.get_adapter(prepared.url or url).send(
             prepared,
             stream=True,

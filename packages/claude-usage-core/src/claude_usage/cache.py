@@ -53,7 +53,6 @@ from claude_usage._defaults import (
     ENV_SUBSCRIPTION_TYPE,
     default_base_url,
 )
-from claude_usage._files import write_private
 from claude_usage._paths import cache_dir
 from claude_usage.profiles import credentials_file, storage_dir
 
@@ -71,9 +70,15 @@ if TYPE_CHECKING:
     from claude_usage.history import History
     from claude_usage.models import UsageData
 else:
-    try:  # the builtin module: hashlib would load OpenSSL on every render
-        from _sha256 import sha256
-    except ImportError:  # pragma: no cover - other interpreters and versions
+    # The builtin module: hashlib would load OpenSSL on every render. It is
+    # _sha2 from Python 3.12 on, _sha256 before; chosen by version, since a
+    # failed import searches every sys.path entry (a cost on every render).
+    try:
+        if sys.version_info >= (3, 12):
+            from _sha2 import sha256
+        else:
+            from _sha256 import sha256
+    except ImportError:  # pragma: no cover - other interpreters
         from hashlib import sha256
 
 __all__ = [
@@ -380,6 +385,8 @@ def read_entry(path: str | os.PathLike[str]) -> CacheEntry | None:
 def write_entry(path: str | os.PathLike[str], entry: CacheEntry) -> bool:
     """Write atomically with mode 0600; False (never an exception) when the
     directory cannot be written: a read-only cache only costs requests."""
+    from claude_usage._files import write_private  # not on a cached render's path
+
     try:
         text = _fastjson.dumps(entry.to_json())
     except (TypeError, ValueError):

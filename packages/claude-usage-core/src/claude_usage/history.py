@@ -35,7 +35,6 @@ import os
 import time
 
 from claude_usage import _fastjson
-from claude_usage._files import write_private
 
 __all__ = [
     "CHANGE",
@@ -289,6 +288,8 @@ def _compact(path: str, now: float) -> None:
     slice and a bisection (appends come in time order), not a parse of every
     line."""
     from bisect import bisect_left
+
+    from claude_usage._files import write_private  # compactions are rare: a module less per render
 
     lines = [line for line in _read(path, MAX_BYTES // 2).split(b"\n") if line.strip()]
     first = bisect_left(lines, now - KEEP_SECONDS, key=lambda line: _observed_at(line) or 0.0)

@@ -26,7 +26,6 @@ import sys
 import time
 
 from claude_usage import _fastjson
-from claude_usage._clock import twelve_hour
 from claude_usage.history import History, epoch, recent_start
 
 USAGE = """\
@@ -253,6 +252,8 @@ def _reset(epoch: float | None, now: float, style: str = "relative") -> str:
         return "now"
     if style == "relative":
         return _duration(epoch - now)
+    from claude_usage._clock import twelve_hour  # only for --time local/utc: a module less per render
+
     convert = time.gmtime if style == "utc" else time.localtime
     when, today = convert(epoch), convert(now)
     text = twelve_hour(when.tm_hour, when.tm_min)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -9,6 +10,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +94,27 @@ def cli_command() -> list[str]:
         return [str(script)]
     found = shutil.which("claude-usage")
     return [found] if found else [sys.executable, "-m", "claude_usage"]
+
+
+@contextlib.contextmanager
+def exporter_running(*args: str) -> Iterator[str]:
+    """``claude-usage serve --port 0`` as a subprocess; yields its metrics
+    URL, stops it afterwards."""
+    process = subprocess.Popen(
+        [*cli_command(), "serve", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )
+    try:
+        assert process.stderr is not None
+        line = process.stderr.readline()
+        assert "metrics on http://" in line, line
+        yield line.split("metrics on ")[1].strip()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def run_cli(

@@ -9,7 +9,8 @@ import { spawn } from "node:child_process";
 export class ClaudeUsageError extends Error {
   constructor(message, { exitCode = null, type = null } = {}) {
     super(message);
-    this.name = "ClaudeUsageError";
+    // The subclass's own name ("RateLimitError", ...), as JavaScript's errors name themselves.
+    this.name = new.target.name;
     /** The CLI's exit code, or null when it did not exit (not found, killed). */
     this.exitCode = exitCode;
     /** The CLI's name for the error (e.g. "CredentialsNotFoundError"), when it said. */
@@ -18,53 +19,27 @@ export class ClaudeUsageError extends Error {
 }
 
 /** Exit 2: a bad option or configuration. */
-export class UsageError extends ClaudeUsageError {
-  constructor(message, details) {
-    super(message, details);
-    this.name = "UsageError";
-  }
-}
+export class UsageError extends ClaudeUsageError {}
 
 /** Exit 3: no usable credentials (not logged in, expired, no user:profile scope, no backend). */
-export class CredentialsError extends ClaudeUsageError {
-  constructor(message, details) {
-    super(message, details);
-    this.name = "CredentialsError";
-  }
-}
+export class CredentialsError extends ClaudeUsageError {}
 
 /** Exit 4: the API rejected the token (401, or 403 with an Anthropic error). */
-export class ApiRejectedError extends ClaudeUsageError {
-  constructor(message, details) {
-    super(message, details);
-    this.name = "ApiRejectedError";
-  }
-}
+export class ApiRejectedError extends ClaudeUsageError {}
 
 /** Exit 5: the endpoint is limiting requests; `.retryAfter` in seconds when known. */
 export class RateLimitError extends ClaudeUsageError {
   constructor(message, details = {}) {
     super(message, details);
-    this.name = "RateLimitError";
     this.retryAfter = details.retryAfter ?? null;
   }
 }
 
 /** Exit 6: network, server (5xx) or response-format problem. */
-export class NetworkError extends ClaudeUsageError {
-  constructor(message, details) {
-    super(message, details);
-    this.name = "NetworkError";
-  }
-}
+export class NetworkError extends ClaudeUsageError {}
 
 /** The claude-usage command could not be started at all. */
-export class CommandNotFoundError extends ClaudeUsageError {
-  constructor(message, details) {
-    super(message, details);
-    this.name = "CommandNotFoundError";
-  }
-}
+export class CommandNotFoundError extends ClaudeUsageError {}
 
 const BY_EXIT_CODE = {
   2: UsageError,

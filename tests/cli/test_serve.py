@@ -25,19 +25,8 @@ def logged_in(home: Path, token: str) -> Path:
 
 @pytest.fixture
 def exporter(api: HTTPServer, logged_in: Path) -> Iterator[str]:
-    process = subprocess.Popen(
-        [*support.cli_command(), "serve", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ),
-    )
-    assert process.stderr is not None
-    line = process.stderr.readline()
-    assert "metrics on http://" in line, line
-    yield line.split("metrics on ")[1].strip()
-    process.terminate()
-    process.wait(timeout=10)
+    with support.exporter_running() as url:
+        yield url
 
 
 def scrape(url: str) -> dict[str, list[tuple[dict[str, str], float]]]:

@@ -16,12 +16,9 @@ import {
   RateLimitError,
   UsageError,
 } from "../index.js";
-import { makeHome, makeToken, startServer, usageBody } from "./helpers.mjs";
+import { forgetTheDevelopersLogin, makeHome, makeToken, startServer, usageBody } from "./helpers.mjs";
 
-// The profile the tests pick is their own HOME's; a developer's would win.
-delete process.env.CLAUDE_CONFIG_DIR;
-delete process.env.CLAUDE_SECURESTORAGE_CONFIG_DIR;
-delete process.env.CLAUDE_CODE_OAUTH_TOKEN;
+forgetTheDevelopersLogin();
 
 let server;
 let answer;

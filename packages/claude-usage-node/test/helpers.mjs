@@ -83,3 +83,10 @@ export function makeHome({ token, baseUrl, loggedIn = true }) {
   };
   return { home, env, cleanup: () => rmSync(home, { recursive: true, force: true }) };
 }
+
+/** The tests pick their own profile and token: a developer's environment must not. */
+export function forgetTheDevelopersLogin() {
+  for (const name of ["CLAUDE_CONFIG_DIR", "CLAUDE_SECURESTORAGE_CONFIG_DIR", "CLAUDE_CODE_OAUTH_TOKEN"]) {
+    delete process.env[name];
+  }
+}

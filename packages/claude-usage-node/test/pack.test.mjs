@@ -11,15 +11,13 @@ import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
-import { makeHome, makeToken, startServer } from "./helpers.mjs";
+import { forgetTheDevelopersLogin, makeHome, makeToken, startServer } from "./helpers.mjs";
 
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), "..");
 const execFileAsync = promisify(execFile);
 const npm = process.platform === "win32" ? "npm.cmd" : "npm";
 
-delete process.env.CLAUDE_CONFIG_DIR;
-delete process.env.CLAUDE_SECURESTORAGE_CONFIG_DIR;
-delete process.env.CLAUDE_CODE_OAUTH_TOKEN;
+forgetTheDevelopersLogin();
 
 let work;
 let project;

@@ -4,6 +4,7 @@
 // nothing here reads credentials or talks to the network.
 
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 
 /** Every failure of getUsage: `.exitCode` is the CLI's (see `claude-usage --help`). */
 export class ClaudeUsageError extends Error {
@@ -41,6 +42,13 @@ export class NetworkError extends ClaudeUsageError {}
 /** The claude-usage command could not be started at all. */
 export class CommandNotFoundError extends ClaudeUsageError {}
 
+/** The command did not finish within `deadline` seconds and was stopped. */
+export class DeadlineExceededError extends ClaudeUsageError {}
+
+/** Seconds a run may take at most unless `deadline` says otherwise: the
+ * command's own waits (the request, a credential store) end well before. */
+const DEFAULT_DEADLINE = 60;
+
 const BY_EXIT_CODE = {
   2: UsageError,
   3: CredentialsError,
@@ -49,14 +57,25 @@ const BY_EXIT_CODE = {
   6: NetworkError,
 };
 
-/** The command as [program, ...args]: an array as given, a string split on whitespace. */
+/**
+ * The command as [program, ...args]: an array as given; a string that names
+ * an existing file as that one program (a path may hold spaces); any other
+ * string split on whitespace. An empty CLAUDE_USAGE_COMMAND counts as unset.
+ */
 function commandOf(command) {
-  const value = command ?? process.env.CLAUDE_USAGE_COMMAND ?? "claude-usage";
-  const parts = Array.isArray(value) ? value.map(String) : String(value).trim().split(/\s+/);
-  if (parts.length === 0 || parts[0] === "") {
+  const fromEnv = process.env.CLAUDE_USAGE_COMMAND?.trim() ? process.env.CLAUDE_USAGE_COMMAND : undefined;
+  const value = command ?? fromEnv ?? "claude-usage";
+  if (Array.isArray(value)) {
+    if (value.length === 0 || String(value[0]) === "") {
+      throw new UsageError("getUsage: `command` is empty", { exitCode: null });
+    }
+    return value.map(String);
+  }
+  const text = String(value).trim();
+  if (text === "") {
     throw new UsageError("getUsage: `command` is empty", { exitCode: null });
   }
-  return parts;
+  return existsSync(text) ? [text] : text.split(/\s+/);
 }
 
 function seconds(name, value) {
@@ -86,7 +105,7 @@ function argumentsOf(options) {
 /** The CLI's error line: with CLAUDE_USAGE_ERRORS=json, one JSON object. */
 function parseError(stderr) {
   const lines = stderr.split("\n").map((line) => line.trim()).filter(Boolean);
-  for (const line of lines.reverse()) {
+  for (const line of [...lines].reverse()) {
     if (!line.startsWith("{")) {
       continue;
     }
@@ -99,7 +118,7 @@ function parseError(stderr) {
       // not our line
     }
   }
-  return { message: lines[0] ?? "" };
+  return { message: lines.at(-1) ?? "" }; // the error line comes last, after any warning
 }
 
 /**
@@ -117,11 +136,44 @@ export function getUsage(options = {}) {
       reject(error);
       return;
     }
+    let deadline;
+    try {
+      deadline = Number(seconds("deadline", options.deadline ?? DEFAULT_DEADLINE));
+    } catch (error) {
+      reject(error);
+      return;
+    }
+    if (options.signal?.aborted) {
+      reject(options.signal.reason);
+      return;
+    }
     const child = spawn(program, args, {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, ...(options.env ?? {}), CLAUDE_USAGE_ERRORS: "json" },
       windowsHide: true,
     });
+    let stopped = null; // why the child was stopped, when it was
+    const stop = (why) => {
+      if (stopped === null) {
+        stopped = why;
+        child.kill("SIGTERM");
+      }
+    };
+    const timer = setTimeout(
+      () =>
+        stop(
+          new DeadlineExceededError(
+            `claude-usage did not finish within ${deadline} s and was stopped (the \`deadline\` option)`,
+          ),
+        ),
+      deadline * 1000,
+    );
+    const onAbort = () => stop(options.signal.reason);
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    const settle = () => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener("abort", onAbort);
+    };
     const stdout = [];
     const stderr = [];
     child.stdout.on("data", (chunk) => stdout.push(chunk));
@@ -129,6 +181,7 @@ export function getUsage(options = {}) {
     let failed = false;
     child.on("error", (error) => {
       failed = true;
+      settle();
       const why = error.code === "ENOENT" ? "was not found" : `could not be started (${error.code ?? error.message})`;
       reject(
         new CommandNotFoundError(
@@ -141,12 +194,22 @@ export function getUsage(options = {}) {
       if (failed) {
         return;
       }
+      settle();
+      if (stopped !== null) {
+        reject(stopped);
+        return;
+      }
       if (code === 0) {
-        const text = Buffer.concat(stdout).toString("utf8");
+        const data = Buffer.concat(stdout);
         try {
-          resolve(JSON.parse(text));
-        } catch (error) {
-          reject(new NetworkError(`claude-usage printed something that is not JSON: ${error.message}`));
+          resolve(JSON.parse(data.toString("utf8")));
+        } catch {
+          // Not the parser's words: they would quote the output, over several lines.
+          reject(
+            new NetworkError(`claude-usage printed something that is not JSON (${data.length} bytes)`, {
+              exitCode: 0,
+            }),
+          );
         }
         return;
       }

@@ -73,14 +73,38 @@ def test_without_a_binding_limit_the_bar_is_the_five_hour_window(api: HTTPServer
     assert (line["text"], line["class"], line["percentage"]) == ("5h 42%", "normal", 42)
 
 
-def test_a_failure_is_a_line_for_the_bar_and_its_exit_code(api: HTTPServer, logged_in: Path) -> None:
+def test_a_failure_is_a_line_for_the_bar_and_exits_0_so_waybar_shows_it(api: HTTPServer, logged_in: Path) -> None:
+    # Waybar hides a custom module whose command exits non-zero.
     support.serve(api, {"type": "error", "error": {"type": "rate_limit_error", "message": "slow down"}}, status=429)
     result = support.run_cli("show", "--waybar")
-    assert result.returncode == 5
+    assert result.returncode == 0
     line = json.loads(result.stdout)
     assert (line["class"], line["percentage"]) == ("error", 0)
     assert "limiting requests" in line["tooltip"] or "rate" in line["tooltip"].lower(), line
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("claude-usage: error: ")
+
+
+def test_text_and_tooltip_are_pango_markup_that_shows_them_as_they_are(
+    api: HTTPServer, logged_in: Path, token: str
+) -> None:
+    body = json.loads(json.dumps(BODY))
+    body["seven_day_tools"] = {
+        "utilization": 5.0,
+        "resets_at": body["seven_day"]["resets_at"],
+        "label": "Tools <beta> & co",
+    }
+    support.serve(api, body)
+    line = json.loads(support.run_cli("show", "--waybar").stdout)
+    assert "Tools &lt;beta&gt; &amp; co" in line["tooltip"], line["tooltip"]
+    assert "<beta>" not in line["tooltip"]
+    # An error message with markup in it (the withheld token) is escaped too.
+    api.clear()
+    support.serve(api, {"type": "error", "error": {"type": "authentication_error", "message": token}}, status=401)
+    failed = support.run_cli("show", "--waybar", "--max-age", "0")
+    error = json.loads(failed.stdout)
+    assert error["class"] == "error" and "<" not in error["tooltip"] and ">" not in error["tooltip"]
+    support.assert_no_token(failed.stdout + failed.stderr, token)
 
 
 def test_waybar_with_json_or_all_profiles_is_a_usage_error(api: HTTPServer, logged_in: Path) -> None:

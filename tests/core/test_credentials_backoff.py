@@ -42,6 +42,8 @@ class FlakyStore(CredentialBackend):
         super().__init__(config_dir=config_dir)
         self.failure: Exception | None = None
         self.token = token
+        #: A new login changes it (the cache tells logins apart by metadata, never the token).
+        self.expires_at_ms = support.FAR_FUTURE_MS
         self.reads = 0
 
     def priority(self) -> float:
@@ -51,7 +53,8 @@ class FlakyStore(CredentialBackend):
         self.reads += 1
         if self.failure is not None:
             raise self.failure
-        return parse_claude_code_credentials(json.dumps(support.credentials_blob(self.token)), source="flaky")
+        blob = support.credentials_blob(self.token, expires_at_ms=self.expires_at_ms)
+        return parse_claude_code_credentials(json.dumps(blob), source="flaky")
 
 
 @pytest.fixture
@@ -203,3 +206,85 @@ def test_success_clears_the_back_off(
     assert entry.backoff_until is None
     assert entry.store_stamp is None
     assert entry.failures == 0
+
+
+UNAUTHORIZED = {"type": "error", "error": {"type": "authentication_error", "message": "Invalid bearer token"}}
+
+
+def test_a_store_failure_during_a_401_block_keeps_the_block(
+    api: HTTPServer, cache: UsageCache, store: FlakyStore
+) -> None:
+    """A 401 blocks the token until the credentials change. A store that
+    fails meanwhile (locked, say) and then reads the same token again must
+    not let that token be sent again before the block ends."""
+    from claude_usage.errors import AuthenticationError
+
+    store.failure = None
+    support.serve(api, UNAUTHORIZED, status=401)
+    with pytest.raises(AuthenticationError):
+        cache.get(store, max_age=60)
+    store.failure = LockedError("the store is locked")
+    with pytest.raises(LockedError):
+        cache.get(store, max_age=60)
+    with pytest.raises(CredentialsUnavailableError):
+        cache.get(store, max_age=60)  # the credential back-off: the store is not asked
+    assert store.reads == 2
+    # The store answers again, with the same token, once its back-off is over.
+    store.failure = None
+    expire(cache)
+    for _ in range(3):
+        with pytest.raises(AuthenticationError) as caught:
+            cache.get(store, max_age=60)
+        assert "401" in str(caught.value) or "token" in str(caught.value)
+    assert len(api.log) == 1, "the token the API rejected was sent again"
+    _, entry = entry_of(cache)
+    assert entry.blocked_stamp is not None and entry.store_stamp is None
+    assert entry.error is not None and entry.error["type"] == "AuthenticationError"
+    # A new login (another token) lifts the block, as ever.
+    store.token = support.make_token()
+    store.expires_at_ms -= 3_600_000
+    with pytest.raises(AuthenticationError):
+        cache.get(store, max_age=60)
+    assert len(api.log) == 2
+
+
+def test_a_store_failure_after_the_block_ended_carries_no_block(
+    api: HTTPServer, cache: UsageCache, store: FlakyStore
+) -> None:
+    from claude_usage.errors import AuthenticationError
+
+    store.failure = None
+    support.serve(api, UNAUTHORIZED, status=401)
+    with pytest.raises(AuthenticationError):
+        cache.get(store, max_age=60)
+    expire(cache)  # the block is over
+    store.failure = LockedError("the store is locked")
+    with pytest.raises(LockedError):
+        cache.get(store, max_age=60)
+    _, entry = entry_of(cache)
+    assert entry.blocked_stamp is None
+
+
+def test_a_held_block_outlasts_a_second_store_failure_and_a_new_login_lifts_it(
+    api: HTTPServer, cache: UsageCache, store: FlakyStore
+) -> None:
+    from claude_usage.errors import AuthenticationError
+
+    store.failure = None
+    support.serve(api, UNAUTHORIZED, status=401)
+    with pytest.raises(AuthenticationError):
+        cache.get(store, max_age=60)
+    store.failure = LockedError("the store is locked")
+    for _ in range(2):  # the store's back-off ends, and the store is still locked
+        with pytest.raises(LockedError):
+            cache.get(store, max_age=60)
+        expire(cache)
+    _, entry = entry_of(cache)
+    assert entry.held_block is not None and entry.held_block["error"]["type"] == "AuthenticationError"
+    # The store comes back with a new login: the block does not apply to it.
+    store.failure = None
+    store.token = support.make_token()
+    store.expires_at_ms -= 3_600_000
+    with pytest.raises(AuthenticationError):
+        cache.get(store, max_age=60)
+    assert len(api.log) == 2

@@ -101,10 +101,14 @@ export interface GetUsageOptions {
   backend?: string;
   /** The request timeout in seconds (the CLI's --timeout). */
   timeout?: number;
-  /** The claude-usage command: an array, or a string split on whitespace. Default: $CLAUDE_USAGE_COMMAND, else "claude-usage". */
+  /** The claude-usage command: an array; or a string, one program when it names an existing file, else split on whitespace. Default: $CLAUDE_USAGE_COMMAND, else "claude-usage". */
   command?: string | string[];
   /** More environment variables for the command (added to process.env). */
   env?: Record<string, string>;
+  /** Seconds the command may take in all before it is stopped and the call rejects with DeadlineExceededError (default 60). */
+  deadline?: number;
+  /** Stops the command and rejects with the signal's reason when aborted. */
+  signal?: AbortSignal;
 }
 
 /** Every failure of {@link getUsage}. */
@@ -129,6 +133,8 @@ export class RateLimitError extends ClaudeUsageError {
 export class NetworkError extends ClaudeUsageError {}
 /** The claude-usage command could not be started (install it with \`pip install claude-usage\`). */
 export class CommandNotFoundError extends ClaudeUsageError {}
+/** The command did not finish within \`deadline\` seconds and was stopped. */
+export class DeadlineExceededError extends ClaudeUsageError {}
 
 /** The usage, as \`claude-usage --json\` prints it, read through the shared cache. */
 export function getUsage(options?: GetUsageOptions): Promise<UsageData>;

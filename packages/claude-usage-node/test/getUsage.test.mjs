@@ -2,7 +2,7 @@
 // and a loopback stand-in of the usage endpoint.
 
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, afterEach, before, beforeEach, describe, test } from "node:test";
 
@@ -11,6 +11,7 @@ import {
   ClaudeUsageError,
   CommandNotFoundError,
   CredentialsError,
+  DeadlineExceededError,
   getUsage,
   NetworkError,
   RateLimitError,
@@ -96,6 +97,32 @@ describe("getUsage resolves", () => {
       assert.equal(usage.five_hour.utilization, 23.5);
     } finally {
       other.cleanup();
+    }
+  });
+
+  test("with a command path that holds spaces, given as a string", async () => {
+    const directory = join(home.home, "a folder with spaces");
+    mkdirSync(directory);
+    const script = join(directory, "claude-usage");
+    writeFileSync(script, `#!${process.execPath}\nconsole.log(JSON.stringify({ five_hour: null, limits: [] }));\n`);
+    chmodSync(script, 0o755);
+    const usage = await getUsage({ env: home.env, command: script });
+    assert.deepEqual(usage, { five_hour: null, limits: [] });
+  });
+
+  test("an empty CLAUDE_USAGE_COMMAND counts as unset", async () => {
+    const saved = process.env.CLAUDE_USAGE_COMMAND;
+    process.env.CLAUDE_USAGE_COMMAND = " ";
+    try {
+      // claude-usage from PATH, as without the variable.
+      const usage = await getUsage({ env: home.env });
+      assert.equal(usage.five_hour.utilization, 23.5);
+    } finally {
+      if (saved === undefined) {
+        delete process.env.CLAUDE_USAGE_COMMAND;
+      } else {
+        process.env.CLAUDE_USAGE_COMMAND = saved;
+      }
     }
   });
 
@@ -213,12 +240,49 @@ describe("getUsage rejects", () => {
     assert.match(error.message, /\/nonexistent\/claude-usage/);
   });
 
-  test("output that is not JSON with NetworkError", async () => {
+  test("a command that runs past the deadline with DeadlineExceededError, stopping it", async () => {
+    const script = join(home.home, "hangs.mjs");
+    writeFileSync(script, "setTimeout(() => {}, 30000);\n");
+    const started = Date.now();
+    const error = await rejection(getUsage({ env: home.env, command: [process.execPath, script], deadline: 0.5 }));
+    assert.ok(error instanceof DeadlineExceededError, `${error.name}: ${error.message}`);
+    assert.equal(error.exitCode, null);
+    assert.match(error.message, /within 0\.5 s/);
+    assert.ok(Date.now() - started < 10000, "the call waited for the command");
+  });
+
+  test("an aborted signal with its reason, stopping the command", async () => {
+    const script = join(home.home, "hangs.mjs");
+    writeFileSync(script, "setTimeout(() => {}, 30000);\n");
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 200);
+    const started = Date.now();
+    const error = await rejection(getUsage({ env: home.env, command: [process.execPath, script], signal: controller.signal }));
+    assert.equal(error.name, "AbortError");
+    assert.ok(Date.now() - started < 10000);
+    const already = await rejection(getUsage({ env: home.env, signal: AbortSignal.abort() }));
+    assert.equal(already.name, "AbortError");
+    assert.equal(server.requests, 0);
+  });
+
+  test("output that is not JSON with NetworkError, in one line", async () => {
     const script = join(home.home, "not-json.mjs");
-    writeFileSync(script, "console.log('hello');\n");
+    writeFileSync(script, "console.log('hello');\nconsole.log('world');\n");
     const error = await rejection(getUsage({ env: home.env, command: [process.execPath, script] }));
     assert.ok(error instanceof NetworkError, `${error.name}: ${error.message}`);
-    assert.match(error.message, /not JSON/);
+    assert.equal(error.message, "claude-usage printed something that is not JSON (12 bytes)");
+    assert.equal(error.exitCode, 0);
+  });
+
+  test("the error line of a command that warned first", async () => {
+    const script = join(home.home, "warns.mjs");
+    writeFileSync(
+      script,
+      "process.stderr.write('claude-usage: warning: first\\nclaude-usage: error: second\\n'); process.exit(6);\n",
+    );
+    const error = await rejection(getUsage({ env: home.env, command: [process.execPath, script] }));
+    assert.ok(error instanceof NetworkError);
+    assert.equal(error.message, "claude-usage: error: second");
   });
 
   test("an exit code it has no class for with ClaudeUsageError and that code", async () => {

@@ -24,7 +24,9 @@ let project;
 let tarball;
 
 function run(program, args, options = {}) {
-  return execFileSync(program, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], ...options });
+  // npm.cmd runs only through a shell on Windows (Node refuses .cmd files without one).
+  const shell = process.platform === "win32";
+  return execFileSync(program, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], shell, ...options });
 }
 
 before(() => {
@@ -107,10 +109,12 @@ test("the types compile in a TypeScript consumer (strict) and catch a wrong use"
     }),
   );
   const good = [
-    'import getUsage, { RateLimitError, type UsageData, type Limit } from "claude-usage";',
+    'import getUsage, { DeadlineExceededError, RateLimitError, type UsageData, type Limit } from "claude-usage";',
     "async function main(): Promise<void> {",
     "  try {",
-    '    const usage: UsageData = await getUsage({ maxAge: 60, profile: "/tmp/p", backend: "file", timeout: 5 });',
+    "    const usage: UsageData = await getUsage({",
+    '      maxAge: 60, profile: "/tmp/p", backend: "file", timeout: 5, deadline: 30, signal: AbortSignal.timeout(1000),',
+    "    });",
     "    const percent: number | undefined = usage.five_hour?.utilization;",
     "    const binding: Limit | undefined = usage.limits.find((limit) => limit.is_active);",
     "    console.log(percent, binding?.group, Object.keys(usage.windows));",
@@ -119,6 +123,8 @@ test("the types compile in a TypeScript consumer (strict) and catch a wrong use"
     "      const wait: number | null = error.retryAfter;",
     "      const code: number | null = error.exitCode;",
     "      console.log(wait, code, error.name, error.message);",
+    "    } else if (error instanceof DeadlineExceededError) {",
+    "      console.log(error.exitCode);",
     "    }",
     "  }",
     "}",

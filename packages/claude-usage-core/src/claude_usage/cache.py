@@ -203,6 +203,16 @@ def _valid_attempt(value: Any) -> bool:
     )
 
 
+def _valid_held_block(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("stamp"), str)
+        and _number(value.get("until")) is not None
+        and _number(value.get("set_at")) is not None
+        and isinstance(value.get("error"), dict)
+    )
+
+
 def _attempt_id() -> str:
     return f"{os.getpid()}-{time.time_ns()}"
 
@@ -219,6 +229,7 @@ class CacheEntry:
         "error",
         "failures",
         "fetched_at",
+        "held_block",
         "store_stamp",
     )
 
@@ -234,6 +245,7 @@ class CacheEntry:
         blocked_stamp: str | None = None,
         store_stamp: str | None = None,
         attempt: dict[str, Any] | None = None,
+        held_block: dict[str, Any] | None = None,
     ) -> None:
         self.body = body
         self.fetched_at = fetched_at
@@ -250,6 +262,22 @@ class CacheEntry:
         #: request, replaced by its outcome, so a refresh that is killed or
         #: hangs is seen as one, never as "nobody tried".
         self.attempt = attempt
+        #: A 401/403 block still in force when the credential store then
+        #: failed: ``{"stamp", "until", "set_at", "error"}``. The store's
+        #: back-off takes the entry's place; once the store answers with the
+        #: same credentials, the block is put back, so the token the API
+        #: rejected is not sent again before the block ends.
+        self.held_block = held_block
+
+    def held_block_remaining(self, now: float) -> float:
+        """Seconds left of a block kept through a store failure; 0 when none."""
+        held = self.held_block
+        if held is None:
+            return 0.0
+        until, set_at = float(held["until"]), float(held["set_at"])
+        if now < set_at - CLOCK_SLACK:
+            return 0.0
+        return min(max(0.0, until - now), MAX_BACKOFF)
 
     @classmethod
     def from_json(cls, document: Any) -> CacheEntry | None:
@@ -262,6 +290,7 @@ class CacheEntry:
         stamp = document.get("blocked_stamp")
         store = document.get("store_stamp")
         attempt = document.get("attempt")
+        held = document.get("held_block")
         return cls(
             body if isinstance(body, dict) else None,
             _number(document.get("fetched_at")),
@@ -272,6 +301,7 @@ class CacheEntry:
             blocked_stamp=stamp if isinstance(stamp, str) else None,
             store_stamp=store if isinstance(store, str) else None,
             attempt=attempt if _valid_attempt(attempt) else None,
+            held_block=held if _valid_held_block(held) else None,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -286,6 +316,7 @@ class CacheEntry:
             "blocked_stamp": self.blocked_stamp,
             "store_stamp": self.store_stamp,
             "attempt": self.attempt,
+            "held_block": self.held_block,
         }
 
     def with_attempt(self, state: str, attempt_id: str, now: float, seconds: float) -> CacheEntry:
@@ -786,6 +817,23 @@ class UsageCache:
             )
         )
         now = time.time()
+        held = previous.held_block
+        if held is not None and previous.held_block_remaining(now) > 0 and not retry_now:
+            if held["stamp"] == stamp:
+                # The store answers again with the credentials the API
+                # rejected: the block it interrupted is back in force.
+                previous = CacheEntry(
+                    previous.body,
+                    previous.fetched_at,
+                    backoff_until=held["until"],
+                    backoff_set_at=held["set_at"],
+                    error=held["error"],
+                    failures=1,
+                    blocked_stamp=stamp,
+                )
+                write_entry(path, previous)
+            else:
+                _log("the credentials changed since the store failed during a block: the block is lifted")
         remaining = previous.backoff_remaining(now)
         if previous.blocked_stamp == stamp and remaining > 0 and not retry_now:
             del credentials
@@ -979,6 +1027,17 @@ def _credentials_failed(path: str, previous: CacheEntry, failure: ClaudeUsageErr
     now = time.time()
     failures = previous.failures + 1 if previous.store_stamp is not None else 1
     wait = _backoff(CREDENTIALS_BACKOFF, failures)
+    # A 401/403 block in force is kept through the store's failure (see
+    # CacheEntry.held_block), or the rejected token would go out again as
+    # soon as the store answers.
+    held = previous.held_block if previous.held_block_remaining(now) > 0 else None
+    if previous.blocked_stamp is not None and previous.backoff_remaining(now) > 0 and previous.error is not None:
+        held = {
+            "stamp": previous.blocked_stamp,
+            "until": previous.backoff_until,
+            "set_at": previous.backoff_set_at,
+            "error": previous.error,
+        }
     _log(
         "credentials could not be read (%s): the store is not asked again until %s (%s)",
         type(failure).__name__,
@@ -995,6 +1054,7 @@ def _credentials_failed(path: str, previous: CacheEntry, failure: ClaudeUsageErr
             error=_error_document(failure),
             failures=failures,
             store_stamp=_store_stamp(store),
+            held_block=held,
         ),
     )
     if previous.body is not None and previous.fetched_at is not None:

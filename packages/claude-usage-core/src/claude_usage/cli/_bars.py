@@ -4,8 +4,11 @@ Waybar's ``"return-type": "json"`` reads ``text``, ``tooltip``, ``class``
 and ``percentage`` from each line. The row is the binding limit (the one
 the server marks ``is_active``), else the five-hour window; the tooltip
 lists every window, its pace, and the binding limit. A failure is a line
-too (``class`` ``error``, the one-line message as tooltip), so the bar says
-what is wrong, and the exit code is the documented one.
+too (``class`` ``error``, the one-line message as tooltip) and exits 0:
+Waybar hides a module whose command fails, so the bar could not say what is
+wrong otherwise; the error and its code are on stderr, as always. Waybar
+reads ``text`` and ``tooltip`` as Pango markup: both are escaped, so a
+label or a message with ``<`` or ``&`` cannot blank them.
 """
 
 from __future__ import annotations
@@ -30,6 +33,11 @@ from claude_usage.history import History
 from claude_usage.models import UsageData
 
 __all__ = ["waybar", "waybar_document"]
+
+
+def _markup(text: str) -> str:
+    """``text`` as Pango markup shows it literally."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _short_limit(label: str) -> str:
@@ -70,11 +78,11 @@ def waybar_document(
         text = f"5h {format_share(percent, remaining)}"
     else:
         tooltip = "\n".join(rows) or "No usage windows reported."
-        return {"text": "no usage", "tooltip": tooltip, "class": "normal", "percentage": 0}
+        return {"text": "no usage", "tooltip": _markup(tooltip), "class": "normal", "percentage": 0}
     shown = 100.0 - percent if remaining else percent
     return {
-        "text": text,
-        "tooltip": "\n".join(rows),
+        "text": _markup(text),
+        "tooltip": _markup("\n".join(rows)),
         "class": severity,
         "percentage": max(0, min(100, math.floor(shown))),
     }
@@ -87,11 +95,11 @@ def waybar(args: argparse.Namespace) -> int:
             history = _usage.history(args, client)
     except ClaudeUsageError as error:
         message = _usage.one_line(str(error))
-        line = {"text": "claude-usage: error", "tooltip": message, "class": "error", "percentage": 0}
+        line = {"text": "claude-usage: error", "tooltip": _markup(message), "class": "error", "percentage": 0}
         sys.stdout.write(json.dumps(line) + "\n")
         code = _exit.exit_code_for(error)
         sys.stderr.write(_usage.error_line(type(error).__name__, code, message, getattr(error, "retry_after", None)))
-        return code
+        return _exit.OK  # Waybar hides a module whose command fails: the line above would never show
     document = waybar_document(
         cached.data,
         history=history,

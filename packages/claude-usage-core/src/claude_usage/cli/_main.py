@@ -377,8 +377,9 @@ ALL_PROFILES_HELP = (
 
 WAYBAR_HELP = (
     "print one JSON line for a Waybar custom module (return-type json): text, tooltip (every window and the "
-    "binding limit), class (the binding row's severity) and percentage; on a failure, a line that says so "
-    "and the usual exit code"
+    "binding limit), class (the binding row's severity) and percentage, escaped as Pango markup; on a "
+    "failure, a line that says so (class error) and exit 0, since Waybar hides a module whose command "
+    "fails (the error and its code go to stderr)"
 )
 
 

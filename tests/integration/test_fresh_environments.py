@@ -266,7 +266,7 @@ def _wheel_names(directory: Path) -> list[str]:
 
 @pytest.mark.skipif(sys.platform == "darwin", reason="on macOS keyring is the Keychain backend's dependency")
 def test_all_four_on_linux_stay_lean(release_wheels: Path, tmp_path: Path, home: Path) -> None:
-    # What `pip install ./packages/*` installs: every distribution. The
+    # What the README's install of the four packages installs: every distribution. The
     # wheelhouse holds no keyring off macOS, so a keyring requirement without
     # the marker would fail this install.
     env = FreshEnv(tmp_path / "venv")

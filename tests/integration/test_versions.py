@@ -121,7 +121,7 @@ def test_cli_reports_the_version(version: Version) -> None:
 
 
 def test_keyring_is_installed_on_macos_only() -> None:
-    # A Linux install of ./packages/* stays lean: the Keychain backend is
+    # A Linux install of the four packages/ stays lean: the Keychain backend is
     # installed (it then says "macOS only"), its keyring stack is not.
     requirements = [Requirement(text) for text in pyproject("claude-usage-creds-macos")["project"]["dependencies"]]
     third_party = [r for r in requirements if canonicalize_name(r.name) not in DISTRIBUTIONS]
@@ -160,3 +160,16 @@ def test_ci_runs_every_python_the_packages_claim() -> None:
     assert macos == ["3.11", "3.13"]
     # Each job runs the README's test command.
     assert "python3 -m pip install tox && python3 -m tox" in workflow
+
+
+@pytest.mark.parametrize("document", ["README.md", "docs/getting-started.md"])
+def test_the_install_command_names_the_four_python_distributions(document: str) -> None:
+    """The documented ``pip install`` names each Python distribution's folder
+    and nothing else (a glob over packages/ would take in the npm package,
+    which pip cannot install)."""
+    text = (ROOT / document).read_text(encoding="utf-8").replace("\\\n", " ")
+    (command,) = [line for line in text.splitlines() if "pip install ./packages" in line]
+    named = re.findall(r"\./packages/(\S+)", command)
+    assert sorted(named) == sorted(DISTRIBUTIONS), command
+    for folder in named:
+        assert (PACKAGES / folder / "pyproject.toml").is_file(), folder

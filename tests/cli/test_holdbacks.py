@@ -6,10 +6,13 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
+import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -143,3 +146,45 @@ def test_retry_now_never_overrides_the_servers_retry_after(api: HTTPServer, logg
     assert "result:           no request sent" in retried.stdout
     assert "nothing overrides it, not even --retry-now" in retried.stdout
     assert len(api.log) == 1
+
+
+def _entry(home: Path) -> dict[str, Any]:
+    (path,) = (home / ".cache").rglob("usage-*.json")
+    document: dict[str, Any] = json.loads(path.read_text())
+    return document
+
+
+@pytest.mark.parametrize("store_failed_meanwhile", [False, True], ids=["rewritten", "unreadable-then-restored"])
+def test_a_401_block_starts_one_background_check_per_change_of_the_credentials_file(
+    api: HTTPServer, logged_in: Path, home: Path, store_failed_meanwhile: bool
+) -> None:
+    """A credentials file rewritten with the login the API rejected (Claude
+    Code writes it for other reasons too) is checked once in the background,
+    not at every render for the rest of the block."""
+    from claude_usage.cache import UsageCache
+
+    support.serve(api, UNAUTHORIZED, status=401)
+    assert support.run_cli("show").returncode == 4
+    cache = UsageCache()
+    assert not cache.refresh_in_background(None), "blocked, the file unchanged: nothing to check"
+    content = logged_in.read_bytes()
+    if store_failed_meanwhile:
+        logged_in.write_text("{not json")  # the store fails during the block
+        assert support.run_cli("show").returncode == 3
+        assert _entry(home)["held_block"] is not None
+        doctor = support.run_cli("doctor", "--json")
+        held = json.loads(doctor.stdout)["cache"]["held_block_until"]
+        assert held is not None and datetime.fromisoformat(held).timestamp() > time.time() + 3000
+        assert "held block:" in support.run_cli("doctor").stdout
+    logged_in.write_bytes(content)  # the same login again
+    os.utime(logged_in, ns=(time.time_ns(), logged_in.stat().st_mtime_ns + 2_000_000_000))
+    assert cache.refresh_in_background(None), "a changed file is worth one check"
+    deadline = time.monotonic() + 15
+    while _entry(home)["attempt"] is not None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    entry = _entry(home)
+    assert entry["attempt"] is None, "the check did not record its outcome"
+    assert entry["blocked_stamp"] is not None and entry["error"]["type"] == "AuthenticationError"
+    for _ in range(3):
+        assert not cache.refresh_in_background(None), "a check started again for an unchanged file"
+    assert len(api.log) == 1, "the rejected token was sent again"

@@ -426,3 +426,35 @@ def test_marks_of_cycles_long_reset_are_forgotten(
     assert str(int(reset)) in section["sent"].values()  # this cycle's mark stays
     assert "none" in section["sent"].values()  # a mark without a reset time is not guessed at
     assert len(messages(receiver)) == 1
+
+
+@pytest.mark.parametrize("verbosity", ["-v", "-vv"])
+def test_no_secret_of_a_target_url_is_logged_at_any_verbosity(
+    api: HTTPServer, receiver: HTTPServer, logged_in: Path, verbosity: str
+) -> None:
+    support.serve(api, body(80.0))
+    # A webhook whose path is its secret (as Telegram's, Discord's, Slack's),
+    # delivered; and one whose odd userinfo apprise reads as the host.
+    secret_path = hook(receiver).replace("/hook", "/hookSECRET")
+    receiver.expect_request("/hookSECRET", method="POST").respond_with_data("ok")
+    odd = "json://us%40erSECRET:p%2Fw@SECRET@127.0.0.1:1/x"
+    result = notify(verbosity, "--above", "75", "--to", secret_path, "--to", odd)
+    assert result.returncode == 7, result.stderr
+    assert "DEBUG claude_usage" in result.stderr  # the verbosity is on
+    assert "secret" not in (result.stdout + result.stderr).lower(), result.stderr
+
+
+def test_a_state_from_a_newer_version_is_refused_not_overwritten(
+    api: HTTPServer, receiver: HTTPServer, logged_in: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = home / "cache"
+    monkeypatch.setenv("CLAUDE_USAGE_CACHE_DIR", str(cache))
+    cache.mkdir(mode=0o700)
+    newer = json.dumps({"version": 99, "whatever": {"kept": True}})
+    (cache / "notify-state.json").write_text(newer)
+    support.serve(api, body(80.0))
+    result = notify("--above", "75", "--to", hook(receiver))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "newer claude-usage" in result.stderr and result.stderr.count("\n") == 1
+    assert messages(receiver) == []
+    assert (cache / "notify-state.json").read_text() == newer

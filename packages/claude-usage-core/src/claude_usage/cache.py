@@ -204,13 +204,15 @@ def _valid_attempt(value: Any) -> bool:
 
 
 def _valid_held_block(value: Any) -> bool:
-    return (
-        isinstance(value, dict)
-        and isinstance(value.get("stamp"), str)
-        and _number(value.get("until")) is not None
-        and _number(value.get("set_at")) is not None
-        and isinstance(value.get("error"), dict)
-    )
+    if (
+        not isinstance(value, dict)
+        or not isinstance(value.get("stamp"), str)
+        or not isinstance(value.get("error"), dict)
+    ):
+        return False
+    until, set_at = _number(value.get("until")), _number(value.get("set_at"))
+    # Never longer than any block this library sets, whatever the file says.
+    return until is not None and set_at is not None and until - set_at <= MAX_BACKOFF
 
 
 def _attempt_id() -> str:
@@ -226,6 +228,7 @@ class CacheEntry:
         "backoff_until",
         "blocked_stamp",
         "body",
+        "checked_stamp",
         "error",
         "failures",
         "fetched_at",
@@ -246,6 +249,7 @@ class CacheEntry:
         store_stamp: str | None = None,
         attempt: dict[str, Any] | None = None,
         held_block: dict[str, Any] | None = None,
+        checked_stamp: str | None = None,
     ) -> None:
         self.body = body
         self.fetched_at = fetched_at
@@ -268,6 +272,12 @@ class CacheEntry:
         #: same credentials, the block is put back, so the token the API
         #: rejected is not sent again before the block ends.
         self.held_block = held_block
+        #: With a 401/403 block: the credentials file (its stamp, never its
+        #: content) as it was when the block was last held against the
+        #: credentials. Only a change from it is worth a background check,
+        #: so a file rewritten with the same login starts one check, not one
+        #: per render.
+        self.checked_stamp = checked_stamp
 
     def held_block_remaining(self, now: float) -> float:
         """Seconds left of a block kept through a store failure; 0 when none."""
@@ -291,6 +301,7 @@ class CacheEntry:
         store = document.get("store_stamp")
         attempt = document.get("attempt")
         held = document.get("held_block")
+        checked = document.get("checked_stamp")
         return cls(
             body if isinstance(body, dict) else None,
             _number(document.get("fetched_at")),
@@ -302,6 +313,7 @@ class CacheEntry:
             store_stamp=store if isinstance(store, str) else None,
             attempt=attempt if _valid_attempt(attempt) else None,
             held_block=held if _valid_held_block(held) else None,
+            checked_stamp=checked if isinstance(checked, str) else None,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -317,6 +329,7 @@ class CacheEntry:
             "store_stamp": self.store_stamp,
             "attempt": self.attempt,
             "held_block": self.held_block,
+            "checked_stamp": self.checked_stamp,
         }
 
     def with_attempt(self, state: str, attempt_id: str, now: float, seconds: float) -> CacheEntry:
@@ -817,26 +830,12 @@ class UsageCache:
             )
         )
         now = time.time()
-        held = previous.held_block
-        if held is not None and previous.held_block_remaining(now) > 0 and not retry_now:
-            if held["stamp"] == stamp:
-                # The store answers again with the credentials the API
-                # rejected: the block it interrupted is back in force.
-                previous = CacheEntry(
-                    previous.body,
-                    previous.fetched_at,
-                    backoff_until=held["until"],
-                    backoff_set_at=held["set_at"],
-                    error=held["error"],
-                    failures=1,
-                    blocked_stamp=stamp,
-                )
-                write_entry(path, previous)
-            else:
-                _log("the credentials changed since the store failed during a block: the block is lifted")
+        if not retry_now:
+            previous = _restore_held_block(path, previous, stamp, store, now)
         remaining = previous.backoff_remaining(now)
         if previous.blocked_stamp == stamp and remaining > 0 and not retry_now:
             del credentials
+            _confirm_block(path, previous, store)
             _log(
                 "no request sent: %s; blocked until %s (%s left) or until the credentials change (a new login)",
                 _describe(previous),
@@ -881,11 +880,55 @@ class UsageCache:
             # do not read the store again and again; a new login lifts it.
             _log("no request sent: %s, found before sending", type(failure).__name__)
             return _credentials_failed(path, previous, failure, store)
-        return _request_failed(path, previous, failure, stamp, credentials_metadata_known, now)
+        return _request_failed(path, previous, failure, stamp, credentials_metadata_known, now, store)
+
+
+def _restore_held_block(path: str, previous: CacheEntry, stamp: str, store: str, now: float) -> CacheEntry:
+    """The entry with a block held through a store failure put back in
+    force, when the store now answers with the credentials the API rejected
+    (see :attr:`CacheEntry.held_block`); else the entry as it was."""
+    held = previous.held_block
+    if held is None or previous.held_block_remaining(now) <= 0:
+        return previous
+    if held["stamp"] != stamp:
+        _log("the credentials changed since the store failed during a block: the block is lifted")
+        return previous
+    restored = CacheEntry(
+        previous.body,
+        previous.fetched_at,
+        backoff_until=held["until"],
+        backoff_set_at=held["set_at"],
+        error=held["error"],
+        failures=1,
+        blocked_stamp=stamp,
+        checked_stamp=_store_stamp(store),
+    )
+    write_entry(path, restored)
+    return restored
+
+
+def _confirm_block(path: str, entry: CacheEntry, store: str) -> None:
+    """Record that a block was held against the credentials as they are now,
+    and clear a claim: a background check is not started again until the
+    credentials file changes (see :attr:`CacheEntry.checked_stamp`)."""
+    checked = _store_stamp(store)
+    if entry.checked_stamp == checked and entry.attempt is None:
+        return
+    document = entry.to_json()
+    document.update(checked_stamp=checked, attempt=None)
+    confirmed = CacheEntry.from_json(document)
+    if confirmed is not None:
+        write_entry(path, confirmed)
 
 
 def _request_failed(
-    path: str, previous: CacheEntry, failure: ClaudeUsageError, stamp: str, metadata_known: bool, now: float
+    path: str,
+    previous: CacheEntry,
+    failure: ClaudeUsageError,
+    stamp: str,
+    metadata_known: bool,
+    now: float,
+    store: str,
 ) -> CachedUsage:
     """Record a request that failed, with the back-off its kind calls for;
     serve the last good value (stale) or raise."""
@@ -934,6 +977,7 @@ def _request_failed(
             error=_error_document(failure),
             failures=failures,
             blocked_stamp=blocked,
+            checked_stamp=_store_stamp(store) if blocked is not None else None,
         ),
     )
     if blocked is None and kept[0] is not None and kept[1] is not None:
@@ -955,7 +999,10 @@ def _wants_refresh(entry: CacheEntry | None, now: float, max_age: float, store: 
         return not _credentials_backoff_holds(entry, max_age, store)
     if entry.blocked_stamp is not None:
         # A 401/403 block lifts when the credentials change: for a login
-        # kept in the file, a write after the block shows it cheaply.
+        # kept in the file, a change since the block was last held against
+        # it shows that cheaply.
+        if entry.checked_stamp is not None:
+            return _store_stamp(store) != entry.checked_stamp
         try:
             return os.stat(store).st_mtime > (entry.backoff_set_at or now)
         except OSError:

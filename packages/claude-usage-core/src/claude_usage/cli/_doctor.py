@@ -451,7 +451,20 @@ def _cache(report: Report, args: argparse.Namespace, client: UsageClient | None)
                 report.note("no request is sent until the credentials change (a new login) or the back-off ends")
         else:
             report.item("back-off", "none")
+        held = entry.held_block_remaining(now)
+        if held > 0 and entry.held_block is not None:
+            # A 401/403 block the store failure interrupted: it is back in
+            # force as soon as the store answers with the same login.
+            report.item("held block", f"until {_when(now + held)} (in {format_duration(held)})")
+            message = entry.held_block["error"].get("message")
+            if isinstance(message, str):
+                report.item("because", one_line(message))
+            report.note(
+                "once the credentials can be read again, no request is sent with the same login until the "
+                "block ends; a new login lifts it"
+            )
         document.update(
+            held_block_until=iso(now + held) if held > 0 else None,
             fetched_at=None if entry.fetched_at is None else iso(entry.fetched_at),
             age_seconds=None if entry.fetched_at is None else round(now - entry.fetched_at, 3),
             backoff_until=iso(entry.backoff_until) if remaining > 0 and entry.backoff_until is not None else None,

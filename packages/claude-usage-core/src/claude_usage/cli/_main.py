@@ -60,7 +60,7 @@ COMMAND_EXIT_CODES = {
     + "  7   a notification could not be delivered to a target (named); it is not marked sent for that\n"
     "      target, so the next run tries it again (and only it)\n"
     "  2 also for an --to URL apprise cannot use (named), apprise missing, or a state file that\n"
-    "  cannot be written (nothing is sent).\n",
+    "  cannot be written or was written by a newer claude-usage (nothing is sent).\n",
     "serve": "  0   stopped (Ctrl-C or SIGTERM), or --textfile written\n"
     "  2   prometheus_client missing, or the port / file cannot be used\n",
     "backends": "  0   success\n",

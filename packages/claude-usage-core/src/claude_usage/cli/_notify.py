@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import re
 import sys
@@ -211,7 +212,8 @@ def _empty_state() -> dict[str, Any]:
 
 def read_state(path: str) -> dict[str, Any]:
     """The state file, or an empty state when it is missing, corrupt or of
-    an unknown version."""
+    an older unknown shape; a state of a newer version is refused
+    (ConfigurationError) rather than overwritten."""
     try:
         with open(path, encoding="utf-8") as handle:
             document = json.load(handle)
@@ -223,7 +225,15 @@ def read_state(path: str) -> dict[str, Any]:
         state = _empty_state()
         state["unclaimed"] = {name: document.get(name) for name in ("sent", "over")}
         return state
-    if document.get("version") != STATE_VERSION or not isinstance(document.get("accounts"), dict):
+    version = document.get("version")
+    if isinstance(version, int) and not isinstance(version, bool) and version > STATE_VERSION:
+        # A newer claude-usage wrote it: overwriting it would forget what was
+        # sent, and everything would be sent again.
+        raise ConfigurationError(
+            f"{path} was written by a newer claude-usage (state version {version}); "
+            "upgrade claude-usage, or remove the file (what was sent is then sent again)"
+        )
+    if version != STATE_VERSION or not isinstance(document.get("accounts"), dict):
         return _empty_state()
     return document
 
@@ -485,6 +495,7 @@ def run_once(
         _remember_over(section["over"], measures, args.above)
         _forget_old_cycles(state, now)
         if not write_private(path, json.dumps(state, sort_keys=True)):
+            _print_report(args, report)  # what was sent, before saying it cannot be remembered
             raise _unwritable(path, _why_unwritable(path), before=False)
     finally:
         lock.release()
@@ -498,9 +509,23 @@ def _print_report(args: argparse.Namespace, report: Report) -> None:
         sys.stdout.write(json.dumps(report.document()) + "\n")
 
 
+#: Loggers that would print a target's URL, or the path of a webhook that
+#: holds its secret (Telegram's bot token, Discord's and Slack's webhook
+#: tokens), at -v or -vv: silenced in notify, whatever the verbosity.
+URL_LOGGERS = ("apprise", "urllib3")
+
+
+def _silence_url_loggers() -> None:
+    for name in URL_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.CRITICAL + 1)
+        logger.propagate = False
+
+
 def cmd_notify(args: argparse.Namespace) -> int:
     from claude_usage.cache import UsageCache, cache_key
 
+    _silence_url_loggers()
     notifier = Notifier(args.to)
     directory = str(UsageCache().directory)
     name = profile_name(args.backend, args.config_dir)

@@ -21,6 +21,7 @@ import support
 from claude_usage import CredentialBackend, Credentials, parse_claude_code_credentials
 from claude_usage.cache import CREDENTIALS_BACKOFF, UsageCache, read_entry
 from claude_usage.errors import (
+    AuthenticationError,
     CredentialsError,
     CredentialsNotFoundError,
     CredentialsUnavailableError,
@@ -211,18 +212,21 @@ def test_success_clears_the_back_off(
 UNAUTHORIZED = {"type": "error", "error": {"type": "authentication_error", "message": "Invalid bearer token"}}
 
 
+def blocked_by_a_401(api: HTTPServer, cache: UsageCache, store: FlakyStore) -> None:
+    """The store reads a login the API rejects: the cache blocks it."""
+    store.failure = None
+    support.serve(api, UNAUTHORIZED, status=401)
+    with pytest.raises(AuthenticationError):
+        cache.get(store, max_age=60)
+
+
 def test_a_store_failure_during_a_401_block_keeps_the_block(
     api: HTTPServer, cache: UsageCache, store: FlakyStore
 ) -> None:
     """A 401 blocks the token until the credentials change. A store that
     fails meanwhile (locked, say) and then reads the same token again must
     not let that token be sent again before the block ends."""
-    from claude_usage.errors import AuthenticationError
-
-    store.failure = None
-    support.serve(api, UNAUTHORIZED, status=401)
-    with pytest.raises(AuthenticationError):
-        cache.get(store, max_age=60)
+    blocked_by_a_401(api, cache, store)
     store.failure = LockedError("the store is locked")
     with pytest.raises(LockedError):
         cache.get(store, max_age=60)
@@ -251,12 +255,7 @@ def test_a_store_failure_during_a_401_block_keeps_the_block(
 def test_a_store_failure_after_the_block_ended_carries_no_block(
     api: HTTPServer, cache: UsageCache, store: FlakyStore
 ) -> None:
-    from claude_usage.errors import AuthenticationError
-
-    store.failure = None
-    support.serve(api, UNAUTHORIZED, status=401)
-    with pytest.raises(AuthenticationError):
-        cache.get(store, max_age=60)
+    blocked_by_a_401(api, cache, store)
     expire(cache)  # the block is over
     store.failure = LockedError("the store is locked")
     with pytest.raises(LockedError):
@@ -268,12 +267,7 @@ def test_a_store_failure_after_the_block_ended_carries_no_block(
 def test_a_held_block_outlasts_a_second_store_failure_and_a_new_login_lifts_it(
     api: HTTPServer, cache: UsageCache, store: FlakyStore
 ) -> None:
-    from claude_usage.errors import AuthenticationError
-
-    store.failure = None
-    support.serve(api, UNAUTHORIZED, status=401)
-    with pytest.raises(AuthenticationError):
-        cache.get(store, max_age=60)
+    blocked_by_a_401(api, cache, store)
     store.failure = LockedError("the store is locked")
     for _ in range(2):  # the store's back-off ends, and the store is still locked
         with pytest.raises(LockedError):

@@ -35,7 +35,7 @@ import cattrs
 from claude_usage._iso import parse_iso
 from claude_usage.errors import ResponseFormatError
 from claude_usage.forecast import Forecast, forecast_limit, forecast_window
-from claude_usage.history import History
+from claude_usage.history import History, scope_name
 from claude_usage.models import (
     CREDIT_WINDOWS,
     KNOWN_WINDOWS,
@@ -157,19 +157,13 @@ def _promo_fields(data: Any) -> dict[str, Any]:
     return fields
 
 
-def _display_name(scope: Any, key: str) -> str | None:
-    part = scope.get(key) if isinstance(scope, dict) else None
-    name = part.get("display_name") if isinstance(part, dict) else None
-    return name if isinstance(name, str) else None
-
-
 def _limit_fields(data: Any) -> dict[str, Any]:
     fields = _without_nulls(data)
     _optional(fields, "resets_at", _readable_time)
     scope = fields.pop("scope", None)
     for key in ("model", "surface"):
         fields.pop(key, None)  # only ever from the scope object
-        name = _display_name(scope, key)
+        name = scope_name(scope, key)
         if name is not None:
             fields[key] = name
     for name in ("severity", "group"):

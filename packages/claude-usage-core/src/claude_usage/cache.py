@@ -117,6 +117,19 @@ CLAIM_SECONDS = 5.0
 BACKGROUND_TIMEOUT = 5.0
 
 
+def backend_selection(backend: str | None) -> str:
+    """The backend a name (or its absence) selects: the name, else
+    ``CLAUDE_USAGE_BACKEND``, else ``"auto"``."""
+    return backend or os.environ.get(ENV_BACKEND, "").strip() or "auto"
+
+
+def env_token_wins(selection: str, config_dir: str | None) -> bool:
+    """Whether ``CLAUDE_CODE_OAUTH_TOKEN`` is the account read: the env
+    backend outranks every store when its variable is set and no profile
+    was asked for."""
+    return selection in ("auto", "env") and config_dir is None and bool(os.environ.get(ENV_OAUTH_TOKEN, "").strip())
+
+
 def cache_key(
     backend: CredentialBackend | str | None = None,
     *,
@@ -130,14 +143,13 @@ def cache_key(
     """
     env = os.environ
     if backend is None or isinstance(backend, str):
-        selection = backend or env.get(ENV_BACKEND, "").strip() or "auto"
+        selection = backend_selection(backend)
         explicit_profile = config_dir
     else:
         selection = f"{type(backend).__module__}.{type(backend).__qualname__}"
         explicit_profile = backend.config_dir if config_dir is None else config_dir
-    # The env backend outranks every store when its variable is set (and no
-    # profile was asked for): a different account, so a different file.
-    env_token = selection in ("auto", "env") and explicit_profile is None and bool(env.get(ENV_OAUTH_TOKEN, "").strip())
+    # The env backend's token is a different account, so a different file.
+    env_token = env_token_wins(selection, explicit_profile)
     material = "\0".join(
         [
             selection,
@@ -201,6 +213,15 @@ def _valid_attempt(value: Any) -> bool:
         and _number(value.get("at")) is not None
         and _number(value.get("until")) is not None
     )
+
+
+def _time_left(until: float, set_at: float, now: float) -> float:
+    """Seconds until ``until``; 0 when past, or when the clock moved
+    backwards since ``set_at`` (the end can no longer be trusted). Never
+    longer than any back-off this library sets, whatever the file says."""
+    if now < set_at - CLOCK_SLACK:
+        return 0.0
+    return min(max(0.0, until - now), MAX_BACKOFF)
 
 
 def _valid_held_block(value: Any) -> bool:
@@ -280,14 +301,10 @@ class CacheEntry:
         self.checked_stamp = checked_stamp
 
     def held_block_remaining(self, now: float) -> float:
-        """Seconds left of a block kept through a store failure; 0 when none."""
+        """Seconds left of a block kept through a store failure; 0 when none
+        (the rules of :meth:`backoff_remaining`)."""
         held = self.held_block
-        if held is None:
-            return 0.0
-        until, set_at = float(held["until"]), float(held["set_at"])
-        if now < set_at - CLOCK_SLACK:
-            return 0.0
-        return min(max(0.0, until - now), MAX_BACKOFF)
+        return 0.0 if held is None else _time_left(float(held["until"]), float(held["set_at"]), now)
 
     @classmethod
     def from_json(cls, document: Any) -> CacheEntry | None:
@@ -332,13 +349,17 @@ class CacheEntry:
             "checked_stamp": self.checked_stamp,
         }
 
-    def with_attempt(self, state: str, attempt_id: str, now: float, seconds: float) -> CacheEntry:
-        """This entry, with a refresh recorded as under way."""
+    def replaced(self, **changes: Any) -> CacheEntry:
+        """This entry with ``changes`` (fields by their JSON names)."""
         document = self.to_json()  # every field, so none is forgotten when one is added
-        document["attempt"] = {"state": state, "id": attempt_id, "at": now, "until": now + seconds}
+        document.update(changes)
         copy = CacheEntry.from_json(document)
         assert copy is not None  # to_json writes what from_json reads
         return copy
+
+    def with_attempt(self, state: str, attempt_id: str, now: float, seconds: float) -> CacheEntry:
+        """This entry, with a refresh recorded as under way."""
+        return self.replaced(attempt={"state": state, "id": attempt_id, "at": now, "until": now + seconds})
 
     def attempt_live(self, now: float, state: str | None = None) -> bool:
         """Whether a recorded attempt (of ``state``, or any) is still within
@@ -372,10 +393,7 @@ class CacheEntry:
         backwards since it was set (its end can no longer be trusted)."""
         if self.backoff_until is None or self.backoff_set_at is None:
             return 0.0
-        if now < self.backoff_set_at - CLOCK_SLACK:
-            return 0.0
-        # Never longer than any back-off this library sets, whatever the file says.
-        return min(max(0.0, self.backoff_until - now), MAX_BACKOFF)
+        return _time_left(self.backoff_until, self.backoff_set_at, now)
 
 
 class CachedUsage:
@@ -912,13 +930,8 @@ def _confirm_block(path: str, entry: CacheEntry, store: str) -> None:
     and clear a claim: a background check is not started again until the
     credentials file changes (see :attr:`CacheEntry.checked_stamp`)."""
     checked = _store_stamp(store)
-    if entry.checked_stamp == checked and entry.attempt is None:
-        return
-    document = entry.to_json()
-    document.update(checked_stamp=checked, attempt=None)
-    confirmed = CacheEntry.from_json(document)
-    if confirmed is not None:
-        write_entry(path, confirmed)
+    if entry.checked_stamp != checked or entry.attempt is not None:
+        write_entry(path, entry.replaced(checked_stamp=checked, attempt=None))
 
 
 def _request_failed(

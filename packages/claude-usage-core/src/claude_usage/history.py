@@ -51,6 +51,7 @@ __all__ = [
     "observe_body",
     "observe_rate_limits",
     "recent_start",
+    "scope_name",
 ]
 
 #: How long observations are kept.
@@ -96,10 +97,12 @@ def limit_key(kind: str, model: str | None = None, surface: str | None = None) -
     return f"limit:{kind}:{model or ''}:{surface or ''}"
 
 
-def _display_name(scope: object, part: str) -> str | None:
+def scope_name(scope: object, part: str) -> str | None:
+    """The ``display_name`` of a ``limits`` row's ``scope.model`` or
+    ``scope.surface`` (``part``), when it is text."""
     inner = scope.get(part) if isinstance(scope, dict) else None
     name = inner.get("display_name") if isinstance(inner, dict) else None
-    return name if isinstance(name, str) and name else None
+    return name if isinstance(name, str) else None
 
 
 def _number(value: object) -> float | None:
@@ -316,7 +319,7 @@ def observe_body(cache_file: str, body: object, now: float | None = None) -> His
         if not isinstance(row, dict) or not isinstance(row.get("kind"), str):
             continue
         scope = row.get("scope")
-        key = limit_key(row["kind"], _display_name(scope, "model"), _display_name(scope, "surface"))
+        key = limit_key(row["kind"], scope_name(scope, "model"), scope_name(scope, "surface"))
         percent, resets = _number(row.get("percent")), epoch(row.get("resets_at"))
         if key not in seen and percent is not None and resets is not None:
             observations.append((key, percent, resets))

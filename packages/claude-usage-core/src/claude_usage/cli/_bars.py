@@ -14,6 +14,7 @@ label or a message with ``<`` or ``&`` cannot blank them.
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import math
 import sys
@@ -37,7 +38,7 @@ __all__ = ["waybar", "waybar_document"]
 
 def _markup(text: str) -> str:
     """``text`` as Pango markup shows it literally."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return html.escape(text, quote=False)
 
 
 def _short_limit(label: str) -> str:
@@ -97,8 +98,7 @@ def waybar(args: argparse.Namespace) -> int:
         message = _usage.one_line(str(error))
         line = {"text": "claude-usage: error", "tooltip": _markup(message), "class": "error", "percentage": 0}
         sys.stdout.write(json.dumps(line) + "\n")
-        code = _exit.exit_code_for(error)
-        sys.stderr.write(_usage.error_line(type(error).__name__, code, message, getattr(error, "retry_after", None)))
+        _usage.say_error(error)
         return _exit.OK  # Waybar hides a module whose command fails: the line above would never show
     document = waybar_document(
         cached.data,

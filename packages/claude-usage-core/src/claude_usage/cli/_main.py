@@ -593,10 +593,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except ClaudeUsageError as error:
-        code = _exit.exit_code_for(error)
-        retry_after = getattr(error, "retry_after", None)
-        sys.stderr.write(_usage.error_line(type(error).__name__, code, _usage.one_line(str(error)), retry_after))
-        return code
+        return _usage.say_error(error)
     except KeyboardInterrupt:
         sys.stderr.write(
             _usage.error_line("Interrupted", _exit.INTERRUPTED, "interrupted", plain=f"{PROG}: interrupted\n")

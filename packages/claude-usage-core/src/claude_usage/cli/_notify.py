@@ -29,12 +29,12 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from claude_usage._defaults import ENV_BACKEND, ENV_OAUTH_TOKEN
+from claude_usage._defaults import ENV_OAUTH_TOKEN
 from claude_usage._files import write_private
 from claude_usage._lock import FileLock
 from claude_usage.cli import _exit
 from claude_usage.cli._render import describe_pace, describe_reset, format_percent
-from claude_usage.cli._usage import Measure, fetch, iso_or_none, open_client, select, warn_if_stale
+from claude_usage.cli._usage import PROG, Measure, fetch, iso_or_none, open_client, select, warn_if_stale
 from claude_usage.cli._usage import history as load_history
 from claude_usage.errors import ConfigurationError
 
@@ -44,7 +44,6 @@ if TYPE_CHECKING:
     from claude_usage.cache import CachedUsage
     from claude_usage.history import History
 
-PROG = "claude-usage"
 STATE_FILE = "notify-state.json"
 #: 2: a section per account, a mark per target. A version-1 file (one
 #: shared section, a mark meaning "every target") is taken over by the first
@@ -107,10 +106,10 @@ def profile_name(backend: str | None, config_dir: str | None) -> str | None:
     ``CLAUDE_CODE_OAUTH_TOKEN`` when that variable's token is used (as the
     shared cache decides it), else the profile directory (``~`` for home);
     None for the default profile."""
+    from claude_usage.cache import backend_selection, env_token_wins
     from claude_usage.profiles import storage_dir
 
-    selection = backend or os.environ.get(ENV_BACKEND, "").strip() or "auto"
-    if config_dir is None and selection in ("auto", "env") and os.environ.get(ENV_OAUTH_TOKEN, "").strip():
+    if env_token_wins(backend_selection(backend), config_dir):
         return ENV_OAUTH_TOKEN
     directory = storage_dir(config_dir)
     if directory is None:

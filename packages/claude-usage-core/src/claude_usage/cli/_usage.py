@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from claude_usage.cli import _exit
 from claude_usage.cli._render import describe_pace, format_age, format_percent, limit_label, window_label
-from claude_usage.errors import ConfigurationError
+from claude_usage.errors import ClaudeUsageError, ConfigurationError
 from claude_usage.forecast import Forecast, limit_length, project, recent_point, window_length
 from claude_usage.history import History, limit_key
 from claude_usage.models import KNOWN_WINDOWS
@@ -130,6 +131,15 @@ def error_line(
         document = {"type": kind, "exit_code": code, "message": message, "retry_after": retry_after}
         return json.dumps({"error": document}) + "\n"
     return plain if plain is not None else f"{PROG}: error: {message}\n"
+
+
+def say_error(error: ClaudeUsageError) -> int:
+    """Write ``error``'s one line on stderr (see :func:`error_line`); its
+    documented exit code."""
+    code = _exit.exit_code_for(error)
+    retry_after = getattr(error, "retry_after", None)
+    sys.stderr.write(error_line(type(error).__name__, code, one_line(str(error)), retry_after))
+    return code
 
 
 def one_line(text: str) -> str:

@@ -96,10 +96,9 @@ def cli_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "claude_usage"]
 
 
-@contextlib.contextmanager
-def exporter_running(*args: str) -> Iterator[str]:
-    """``claude-usage serve --port 0`` as a subprocess; yields its metrics
-    URL, stops it afterwards."""
+def start_exporter(*args: str) -> tuple[subprocess.Popen[str], str]:
+    """``claude-usage serve --port 0`` as a subprocess, and its metrics URL
+    once it listens."""
     process = subprocess.Popen(
         [*cli_command(), "serve", "--port", "0", *args],
         stdout=subprocess.PIPE,
@@ -107,11 +106,20 @@ def exporter_running(*args: str) -> Iterator[str]:
         text=True,
         env=dict(os.environ),
     )
+    assert process.stderr is not None
+    line = process.stderr.readline()
+    if "metrics on http://" not in line:
+        process.kill()
+        raise AssertionError(line)
+    return process, line.split("metrics on ")[1].strip()
+
+
+@contextlib.contextmanager
+def exporter_running(*args: str) -> Iterator[str]:
+    """:func:`start_exporter`, stopped afterwards."""
+    process, url = start_exporter(*args)
     try:
-        assert process.stderr is not None
-        line = process.stderr.readline()
-        assert "metrics on http://" in line, line
-        yield line.split("metrics on ")[1].strip()
+        yield url
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -39,6 +39,15 @@ def receiver() -> Iterator[HTTPServer]:
         server.stop()
 
 
+@pytest.fixture
+def cache(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The cache directory, where notify keeps its state: made, 0700."""
+    directory = home / "cache"
+    monkeypatch.setenv("CLAUDE_USAGE_CACHE_DIR", str(directory))
+    directory.mkdir(mode=0o700)
+    return directory
+
+
 def hook(server: HTTPServer) -> str:
     return f"json://127.0.0.1:{server.port}/hook"
 
@@ -289,11 +298,9 @@ def test_a_failing_target_does_not_resend_to_the_working_one(
 
 
 def test_a_state_file_that_cannot_be_written_sends_nothing_and_exits_2(
-    api: HTTPServer, receiver: HTTPServer, logged_in: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+    api: HTTPServer, receiver: HTTPServer, logged_in: Path, cache: Path
 ) -> None:
-    cache = home / "cache"
-    monkeypatch.setenv("CLAUDE_USAGE_CACHE_DIR", str(cache))
-    (cache / "notify-state.json").mkdir(parents=True)
+    (cache / "notify-state.json").mkdir()
     support.serve(api, body(80.0))
     for _ in range(2):
         result = notify("--above", "75", "--to", hook(receiver))
@@ -389,11 +396,8 @@ def test_json_reports_what_was_sent_failed_and_already_sent(
 
 
 def test_a_version_1_state_is_taken_over_without_sending_again(
-    api: HTTPServer, receiver: HTTPServer, logged_in: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+    api: HTTPServer, receiver: HTTPServer, logged_in: Path, cache: Path
 ) -> None:
-    cache = home / "cache"
-    monkeypatch.setenv("CLAUDE_USAGE_CACHE_DIR", str(cache))
-    cache.mkdir(mode=0o700)
     reset = aligned_reset()
     cycle = str(int(reset))
     old = {"version": 1, "sent": {"window:five_hour:Current session|above|75": cycle}, "over": {}}
@@ -406,10 +410,8 @@ def test_a_version_1_state_is_taken_over_without_sending_again(
 
 
 def test_marks_of_cycles_long_reset_are_forgotten(
-    api: HTTPServer, receiver: HTTPServer, logged_in: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+    api: HTTPServer, receiver: HTTPServer, logged_in: Path, cache: Path
 ) -> None:
-    cache = home / "cache"
-    monkeypatch.setenv("CLAUDE_USAGE_CACHE_DIR", str(cache))
     reset = aligned_reset()
     support.serve(api, usage_at(80.0, reset))
     assert notify("--above", "75", "--to", hook(receiver)).returncode == 0
@@ -445,11 +447,8 @@ def test_no_secret_of_a_target_url_is_logged_at_any_verbosity(
 
 
 def test_a_state_from_a_newer_version_is_refused_not_overwritten(
-    api: HTTPServer, receiver: HTTPServer, logged_in: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+    api: HTTPServer, receiver: HTTPServer, logged_in: Path, cache: Path
 ) -> None:
-    cache = home / "cache"
-    monkeypatch.setenv("CLAUDE_USAGE_CACHE_DIR", str(cache))
-    cache.mkdir(mode=0o700)
     newer = json.dumps({"version": 99, "whatever": {"kept": True}})
     (cache / "notify-state.json").write_text(newer)
     support.serve(api, body(80.0))

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -63,16 +61,8 @@ def test_metrics_and_one_api_call_per_ttl(api: HTTPServer, exporter: str, token:
 
 
 def test_down_when_no_credentials(api: HTTPServer, home: Path) -> None:
-    process = subprocess.Popen(
-        [*support.cli_command(), "serve", "--port", "0"], stderr=subprocess.PIPE, text=True, env=dict(os.environ)
-    )
-    assert process.stderr is not None
-    url = process.stderr.readline().split("metrics on ")[1].strip()
-    try:
+    with support.exporter_running() as url:
         metrics = scrape(url)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
     assert metrics["claude_usage_up"] == [({"profile": "default"}, 0.0)]
     assert "claude_usage_utilization_percent" not in metrics
     assert len(api.log) == 0
@@ -109,17 +99,8 @@ def test_profiles_are_labelled(api: HTTPServer, home: Path, tmp_path: Path) -> N
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_signal_stops_it_with_0(api: HTTPServer, logged_in: Path, stop: signal.Signals) -> None:
     support.serve(api, support.load_body("variant_new_keys_over_100.json"))
-    process = subprocess.Popen(
-        [*support.cli_command(), "serve", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ),
-    )
+    process, url = support.start_exporter()
     try:
-        assert process.stderr is not None
-        line = process.stderr.readline()
-        url = line.split("metrics on ")[1].strip()
         assert scrape(url)["claude_usage_up"] == [({"profile": "default"}, 1.0)]
         process.send_signal(stop)
         stdout, stderr = process.communicate(timeout=10)

@@ -65,17 +65,12 @@ const BY_EXIT_CODE = {
 function commandOf(command) {
   const fromEnv = process.env.CLAUDE_USAGE_COMMAND?.trim() ? process.env.CLAUDE_USAGE_COMMAND : undefined;
   const value = command ?? fromEnv ?? "claude-usage";
-  if (Array.isArray(value)) {
-    if (value.length === 0 || String(value[0]) === "") {
-      throw new UsageError("getUsage: `command` is empty", { exitCode: null });
-    }
-    return value.map(String);
-  }
-  const text = String(value).trim();
-  if (text === "") {
+  const text = Array.isArray(value) ? null : String(value).trim();
+  const parts = text === null ? value.map(String) : existsSync(text) ? [text] : text.split(/\s+/);
+  if (parts.length === 0 || parts[0] === "") {
     throw new UsageError("getUsage: `command` is empty", { exitCode: null });
   }
-  return existsSync(text) ? [text] : text.split(/\s+/);
+  return parts;
 }
 
 function seconds(name, value) {
@@ -129,15 +124,10 @@ export function getUsage(options = {}) {
   return new Promise((resolve, reject) => {
     let program;
     let args;
+    let deadline;
     try {
       [program, ...args] = commandOf(options.command);
       args = [...args, ...argumentsOf(options)];
-    } catch (error) {
-      reject(error);
-      return;
-    }
-    let deadline;
-    try {
       deadline = Number(seconds("deadline", options.deadline ?? DEFAULT_DEADLINE));
     } catch (error) {
       reject(error);

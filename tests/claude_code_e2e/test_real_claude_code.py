@@ -159,3 +159,24 @@ def test_renders_against_a_hanging_endpoint_send_at_most_one_request(
         assert len(fake.requests("/api/oauth/usage")) <= 1, f"{fake.requests('/api/oauth/usage')} for {count} renders"
     finally:
         session.close()
+
+
+def test_remaining_shows_the_share_left_of_what_claude_code_handed_it(
+    claude_code: Path, tmp_path: Path, fake: FakeAnthropic, token: str
+) -> None:
+    command = f"{STATUSLINE} --remaining"
+    session, _ = start_claude(claude_code, tmp_path, fake, token, {"type": "command", "command": command})
+    try:
+        session.wait_for(has_prompt, "prompt")
+        session.send("say hi")
+        # 23.5% and 41% used (stdin) leave 76% and 59%; the endpoint's Fable row, 99.6% used, 0%.
+        screen = session.wait_for(
+            lambda screen: "5h 76% left" in screen and "Fable weekly 0% left" in screen,
+            "row with the share left",
+        )
+        row = status_row(screen)
+        assert "7d 59% left" in row, row
+        assert "claude-usage:" not in row, row
+        support.assert_no_token(screen, token)
+    finally:
+        session.close()

@@ -19,11 +19,6 @@ import support
 RATE_LIMITED = {"error": {"message": "Rate limited. Please try again later.", "type": "rate_limit_error"}}
 
 
-@pytest.fixture
-def logged_in(home: Path, token: str) -> Path:
-    return support.write_credentials(home / ".claude", support.credentials_blob(token))
-
-
 def at(seconds_from_now: float | None) -> str | None:
     if seconds_from_now is None:
         return None

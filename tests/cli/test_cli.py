@@ -17,12 +17,6 @@ import support
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-@pytest.fixture
-def logged_in(home: Path, token: str) -> Path:
-    """The default profile holds a valid token."""
-    return support.write_credentials(home / ".claude", support.credentials_blob(token))
-
-
 def assert_clean_failure(result: Any, code: int, token: str) -> str:
     """One line on stderr, the documented code, no traceback, no token."""
     assert result.returncode == code, (result.returncode, result.stderr)

@@ -22,11 +22,6 @@ VALIDATOR = Draft202012Validator(SCHEMA, format_checker=Draft202012Validator.FOR
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-@pytest.fixture
-def logged_in(home: Path, token: str) -> Path:
-    return support.write_credentials(home / ".claude", support.credentials_blob(token))
-
-
 def shown(*args: str) -> str:
     result = support.run_cli(*args)
     assert result.returncode == 0, result.stderr

@@ -18,11 +18,6 @@ RATE_LIMITED = {"type": "error", "error": {"type": "rate_limit_error", "message"
 UNAUTHORIZED = {"type": "error", "error": {"type": "authentication_error", "message": "Invalid bearer token"}}
 
 
-@pytest.fixture
-def logged_in(home: Path, token: str) -> Path:
-    return support.write_credentials(home / ".claude", support.credentials_blob(token))
-
-
 def json_error(*args: str, code: int, token: str) -> dict[str, Any]:
     """Run the command with JSON errors; its stderr must be exactly one JSON line."""
     env = {**os.environ, "CLAUDE_USAGE_ERRORS": "json"}

@@ -17,11 +17,6 @@ from pytest_httpserver import HTTPServer
 import support
 
 
-@pytest.fixture
-def logged_in(home: Path, token: str) -> Path:
-    return support.write_credentials(home / ".claude", support.credentials_blob(token))
-
-
 def at(seconds_from_now: float) -> str:
     return datetime.fromtimestamp(time.time() + seconds_from_now, timezone.utc).isoformat()
 

@@ -12,7 +12,6 @@ import json
 import re
 import time
 import urllib.request
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -108,17 +107,6 @@ def current_body() -> dict[str, Any]:
             entry["resets_at"] = at(2.5 * 3600 if entry["group"] == "session" else 3.5 * 86400)
     assert any(entry["is_active"] for entry in body["limits"])
     return body
-
-
-@pytest.fixture
-def logged_in(home: Path, token: str) -> Path:
-    return support.write_credentials(home / ".claude", support.credentials_blob(token))
-
-
-@pytest.fixture
-def exporter(api: HTTPServer, logged_in: Path) -> Iterator[str]:
-    with support.exporter_running() as url:
-        yield url
 
 
 @pytest.fixture

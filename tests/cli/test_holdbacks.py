@@ -28,11 +28,6 @@ UNAUTHORIZED = {
 CACHE_LOG = "claude-usage: DEBUG claude_usage.cache: "
 
 
-@pytest.fixture
-def logged_in(home: Path, token: str) -> Path:
-    return support.write_credentials(home / ".claude", support.credentials_blob(token))
-
-
 def cache_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
     return [line.removeprefix(CACHE_LOG) for line in result.stderr.splitlines() if line.startswith(CACHE_LOG)]
 

@@ -23,11 +23,6 @@ pytest.importorskip("apprise", reason="notify delivers through apprise (claude-u
 
 
 @pytest.fixture
-def logged_in(home: Path, token: str) -> Path:
-    return support.write_credentials(home / ".claude", support.credentials_blob(token))
-
-
-@pytest.fixture
 def receiver() -> Iterator[HTTPServer]:
     """A webhook receiver of its own (the api fixture is the usage endpoint)."""
     server = HTTPServer(host="127.0.0.1", port=0)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import signal
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,17 +13,6 @@ from pytest_httpserver import HTTPServer
 import support
 
 parser = pytest.importorskip("prometheus_client.parser", reason="prometheus_client is the exporter's dependency")
-
-
-@pytest.fixture
-def logged_in(home: Path, token: str) -> Path:
-    return support.write_credentials(home / ".claude", support.credentials_blob(token))
-
-
-@pytest.fixture
-def exporter(api: HTTPServer, logged_in: Path) -> Iterator[str]:
-    with support.exporter_running() as url:
-        yield url
 
 
 def scrape(url: str) -> dict[str, list[tuple[dict[str, str], float]]]:

@@ -42,11 +42,6 @@ def with_rate_limits(five: float, seven: float, now: float | None = None) -> dic
     }
 
 
-@pytest.fixture
-def logged_in(home: Path, token: str) -> Path:
-    return support.write_credentials(home / ".claude", support.credentials_blob(token))
-
-
 def statusline(*args: str, stdin: Any = None) -> subprocess.CompletedProcess[str]:
     text = stdin if isinstance(stdin, str) else json.dumps(stdin if stdin is not None else {})
     return support.run_cli("statusline", *args, input=text)

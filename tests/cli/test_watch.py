@@ -26,11 +26,6 @@ FOOTER = re.compile(
 RATE_LIMITED = {"error": {"message": "Rate limited. Please try again later.", "type": "rate_limit_error"}}
 
 
-@pytest.fixture
-def logged_in(home: Path, token: str) -> Path:
-    return support.write_credentials(home / ".claude", support.credentials_blob(token))
-
-
 def body(five: float) -> dict[str, Any]:
     reset = datetime.fromtimestamp(time.time() + 2 * 3600 + 630, timezone.utc).isoformat()
     return {
